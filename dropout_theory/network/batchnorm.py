@@ -1,0 +1,102 @@
+"""``BatchNorm1d`` with PyTorch's training/eval statistics and momentum rule.
+
+Features sit on the last axis and the batch on the axis before it: ``(N, C)`` is one batch,
+``(S, N, C)`` is S batches (mask draws) normalised separately, as S PyTorch calls would be.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_finite_array, check_positive_int
+from ._common import refuse_mask
+from .module import Module
+
+__all__ = ["BatchNorm1d"]
+
+
+class BatchNorm1d(Module):
+    r"""Batch normalization over the batch axis (``torch.nn.BatchNorm1d`` on ``(N, C)``).
+
+    Training normalises with the batch mean and *biased* batch variance and updates
+    ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* variance;
+    eval normalises with the running statistics. With a sample axis the S updates are
+    applied in order, exactly as S successive PyTorch calls would apply them.
+
+    .. math:: y = \gamma \, \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta
+
+    Parameters are ``weight`` (:math:`\gamma`) and ``bias`` (:math:`\beta`), as in PyTorch.
+
+    Examples
+    --------
+    >>> bn = BatchNorm1d(2)
+    >>> y = bn.forward(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    >>> bn.running_mean.round(12).tolist(), bn.running_var.round(12).tolist()
+    ([0.2, 0.4], [1.1, 1.7])
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, *,
+                 affine: bool = True) -> None:
+        super().__init__()
+        self.num_features = check_positive_int(num_features, name="num_features")
+        if not (isinstance(eps, (int, float)) and eps > 0):
+            raise ValueError(f"eps must be a positive number, got {eps!r}")
+        if not (isinstance(momentum, (int, float)) and 0.0 <= momentum <= 1.0):
+            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
+        self.eps, self.momentum = float(eps), float(momentum)
+        if affine:
+            self.params["weight"] = np.ones(self.num_features)
+            self.params["bias"] = np.zeros(self.num_features)
+        self.zero_grad()
+        self.running_mean = np.zeros(self.num_features)
+        self.running_var = np.ones(self.num_features)
+
+    def _gamma_beta(self):
+        return self.params.get("weight", 1.0), self.params.get("bias", 0.0)
+
+    def forward(self, x, *, mask=None, rng=None):
+        refuse_mask(self, mask)
+        x = check_finite_array(x, name="x", ndim_min=2)
+        if x.shape[-1] != self.num_features:
+            raise ValueError(f"x must have {self.num_features} features on its last axis, "
+                             f"got shape {x.shape}")
+        self.batch_stats = self.training
+        if self.training:
+            if x.shape[-2] < 2:
+                raise ValueError(f"x needs a batch of at least 2 per channel in training, "
+                                 f"got shape {x.shape}")
+            mean = x.mean(axis=-2, keepdims=True)
+            var = x.var(axis=-2, keepdims=True)
+            self._update_running(mean, var * x.shape[-2] / (x.shape[-2] - 1))
+        else:
+            mean, var = self.running_mean, self.running_var
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        self.xhat = (x - mean) * self.inv_std
+        gamma, beta = self._gamma_beta()
+        return gamma * self.xhat + beta
+
+    def _update_running(self, mean, unbiased_var) -> None:
+        # S sequential updates r <- (1-m) r + m b_k collapse to weights m (1-m)^(S-1-k).
+        means = mean.reshape(-1, self.num_features)
+        variances = unbiased_var.reshape(-1, self.num_features)
+        m, s = self.momentum, means.shape[0]
+        weights = m * (1.0 - m) ** np.arange(s - 1, -1, -1)
+        decay = (1.0 - m) ** s
+        self.running_mean = decay * self.running_mean + weights @ means
+        self.running_var = decay * self.running_var + weights @ variances
+
+    def backward(self, grad_out):
+        g = np.asarray(grad_out, dtype=np.float64)
+        gamma, _ = self._gamma_beta()
+        if "weight" in self.params:
+            self.grads["weight"] = (g * self.xhat).reshape(-1, self.num_features).sum(axis=0)
+            self.grads["bias"] = g.reshape(-1, self.num_features).sum(axis=0)
+        dxhat = g * gamma
+        if not self.batch_stats:
+            return dxhat * self.inv_std
+        # Batch statistics depend on every row: subtract the mean and the xhat-projection.
+        mean_d = dxhat.mean(axis=-2, keepdims=True)
+        mean_dx = (dxhat * self.xhat).mean(axis=-2, keepdims=True)
+        return self.inv_std * (dxhat - mean_d - self.xhat * mean_dx)
+
+    def __repr__(self) -> str:
+        return f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
