@@ -1,0 +1,167 @@
+"""Random symbols and their moments, the only facts the expectation engine uses.
+
+A :class:`RandomSpace` maps SymPy symbols or ``IndexedBase`` objects to distributions; all
+registered variables are mutually independent, and the entries of an indexed variable are
+i.i.d. The engine never enumerates outcomes: it uses raw moments ``E[X^k]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import comb
+
+import sympy as sp
+
+__all__ = ["Distribution", "Bernoulli", "Normal", "Uniform", "Moments", "RandomSpace"]
+
+
+class Distribution:
+    """Base class: a distribution known through its raw moments."""
+
+    def moment(self, k: int) -> sp.Expr:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Bernoulli(Distribution):
+    r"""``Bernoulli(q)`` with ``q`` the probability of 1 (a keep probability for masks).
+
+    .. math:: E[m^k] = q \quad (k \ge 1), \text{ because } m^k = m.
+
+    Examples
+    --------
+    >>> Bernoulli(sp.Symbol("q")).moment(3)
+    q
+    """
+
+    q: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        return sp.Integer(1) if k == 0 else sp.sympify(self.q)
+
+    def describe(self) -> str:
+        return f"Bernoulli({self.q})"
+
+
+@dataclass(frozen=True)
+class Normal(Distribution):
+    r"""``Normal(mu, sigma)`` with mean ``mu`` and standard deviation ``sigma``.
+
+    .. math:: E[x^k] = \sum_{j \le k/2} \binom{k}{2j} (2j-1)!!\, \sigma^{2j} \mu^{k-2j}
+
+    Examples
+    --------
+    >>> mu, s = sp.symbols("mu sigma")
+    >>> sp.expand(Normal(mu, s).moment(2))
+    mu**2 + sigma**2
+    """
+
+    mu: sp.Expr
+    sigma: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        mu, sigma = sp.sympify(self.mu), sp.sympify(self.sigma)
+        return sp.Add(*[comb(k, 2 * j) * sp.factorial2(2 * j - 1) * sigma ** (2 * j)
+                        * mu ** (k - 2 * j) for j in range(k // 2 + 1)])
+
+    def describe(self) -> str:
+        return f"Normal({self.mu}, {self.sigma})"
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    r"""``Uniform(a, b)``: :math:`E[x^k] = (b^{k+1} - a^{k+1}) / ((k+1)(b-a))`."""
+
+    a: sp.Expr
+    b: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        a, b = sp.sympify(self.a), sp.sympify(self.b)
+        return sp.factor(sp.cancel((b ** (k + 1) - a ** (k + 1)) / ((k + 1) * (b - a))))
+
+    def describe(self) -> str:
+        return f"Uniform({self.a}, {self.b})"
+
+
+@dataclass(frozen=True)
+class Moments(Distribution):
+    r"""Any distribution with mean ``mean`` and variance ``variance``.
+
+    Higher raw moments stay unknown symbols ``E[name^k]``, so a result that needs them cannot
+    be mistaken for one that holds for every distribution with these two moments.
+
+    Examples
+    --------
+    >>> mu, s = sp.symbols("mu sigma")
+    >>> Moments(mu, s**2, "x").moment(2)
+    mu**2 + sigma**2
+    """
+
+    mean: sp.Expr
+    variance: sp.Expr
+    name: str = "x"
+
+    def moment(self, k: int) -> sp.Expr:
+        if k == 0:
+            return sp.Integer(1)
+        if k == 1:
+            return sp.sympify(self.mean)
+        if k == 2:
+            return sp.sympify(self.variance) + sp.sympify(self.mean) ** 2
+        return sp.Symbol(f"E[{self.name}^{k}]")
+
+    def describe(self) -> str:
+        return f"any distribution with mean {self.mean} and variance {self.variance}"
+
+
+@dataclass
+class RandomSpace:
+    """Independent random variables: scalars (``Symbol``) and i.i.d. arrays (``IndexedBase``).
+
+    Examples
+    --------
+    >>> q = sp.Symbol("q", positive=True)
+    >>> space = RandomSpace()
+    >>> m = space.array("m", Bernoulli(q))
+    >>> space.is_random(m[1])
+    True
+    """
+
+    variables: dict = field(default_factory=dict)
+
+    def scalar(self, name: str, dist: Distribution, **assumptions) -> sp.Symbol:
+        """Register and return a scalar random symbol."""
+        symbol = sp.Symbol(name, real=True, **assumptions)
+        self.variables[symbol] = dist
+        return symbol
+
+    def array(self, name: str, dist: Distribution) -> sp.IndexedBase:
+        """Register and return an i.i.d. random array, indexed like ``m[i]`` or ``m[i, j]``."""
+        base = sp.IndexedBase(name, real=True)
+        self.variables[base] = dist
+        return base
+
+    def distribution(self, atom: sp.Expr) -> Distribution | None:
+        """The distribution of a random atom (``x`` or ``m[i]``), or ``None`` if not random."""
+        key = atom.base if isinstance(atom, sp.Indexed) else atom
+        return self.variables.get(key)
+
+    def is_random(self, atom: sp.Expr) -> bool:
+        """True when ``atom`` is a registered scalar or an entry of a registered array."""
+        return self.distribution(atom) is not None
+
+    def contains_random(self, expr: sp.Expr) -> bool:
+        """True when ``expr`` mentions any registered random variable."""
+        atoms = expr.atoms(sp.Symbol, sp.Indexed)
+        return any(self.is_random(a) for a in atoms)
+
+    def describe(self) -> list[str]:
+        """One line per variable: ``m[...] ~ Bernoulli(q), i.i.d.``."""
+        lines = []
+        for key, dist in self.variables.items():
+            label = f"{key}[...]" if isinstance(key, sp.IndexedBase) else str(key)
+            suffix = ", i.i.d. entries" if isinstance(key, sp.IndexedBase) else ""
+            lines.append(f"{label} ~ {dist.describe()}{suffix}")
+        return lines

@@ -1,0 +1,132 @@
+"""The expectation engine: proofs for symbolic sizes, refutations of wrong claims, and a
+cross-check against sympy.stats (which enumerates outcomes) for small fixed sizes."""
+import numpy as np
+import pytest
+import sympy as sp
+import sympy.stats as ss
+
+from dropout_theory.symbolic import (Bernoulli, Moments, Normal, RandomSpace, Uniform,
+                                     covariance, expectation, prove_equal, variance)
+from dropout_theory.symbolic.evaluate import evaluate
+
+q = sp.Symbol("q", positive=True)
+p = sp.Symbol("p", positive=True)
+d = sp.Symbol("d", integer=True, positive=True)
+i, j = sp.symbols("i j", integer=True)
+w, x = sp.IndexedBase("w", real=True), sp.IndexedBase("x", real=True)
+
+
+def _inverted_unit():
+    space = RandomSpace()
+    m = space.array("m", Bernoulli(q))
+    return space, sp.Sum(w[i] * x[i] * m[i] / q, (i, 1, d))
+
+
+def test_inverted_mean_and_variance_proved_for_symbolic_d():
+    space, s = _inverted_unit()
+    assert prove_equal(expectation(s, space), sp.Sum(w[i] * x[i], (i, 1, d))).status == "proved"
+    claim = (1 - q) / q * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
+    assert prove_equal(variance(s, space), claim).status == "proved"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda c: c.subs(q, 1 - q),             # p and q swapped
+    lambda c: 2 * c,                        # factor off by 2
+    lambda c: c + sp.Sum(w[i] * x[i], (i, 1, d)) ** 2,  # a spurious squared-mean term
+])
+def test_wrong_variance_claims_are_refuted_with_nonzero_residual(wrong):
+    space, s = _inverted_unit()
+    claim = (1 - q) / q * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
+    proof = prove_equal(variance(s, space), wrong(claim))
+    assert proof.status == "refuted"
+    assert proof.residual != 0
+
+
+def test_seed_000_bias_variance_decomposition_proved():
+    sigma = sp.Symbol("sigma", positive=True)
+    space = RandomSpace()
+    m = space.array("m", Bernoulli(1 - p))
+    eps = space.scalar("epsilon", Moments(0, sigma ** 2, "epsilon"))
+    y_hat = sp.Sum(w[i] * m[i] * x[i], (i, 1, d))
+    y = sp.Sum(w[i] * x[i], (i, 1, d)) + eps
+    rhs = (p ** 2 * sp.Sum(w[i] * x[i], (i, 1, d)) ** 2
+           + p * (1 - p) * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d)) + sigma ** 2)
+    derivation = expectation((y_hat - y) ** 2, space)
+    assert prove_equal(derivation, rhs).status == "proved"
+    assert prove_equal(derivation, rhs - sigma ** 2).status == "refuted"
+
+
+def test_layer_outputs_are_correlated_with_free_indices():
+    W = sp.IndexedBase("W", real=True)
+    a, k = sp.symbols("a k", integer=True)
+    space = RandomSpace()
+    m = space.array("m", Bernoulli(q))
+    s_a = sp.Sum(W[a, j] * x[j] * m[j] / q, (j, 1, d))
+    s_k = sp.Sum(W[k, j] * x[j] * m[j] / q, (j, 1, d))
+    claim = (1 - q) / q * sp.Sum(W[a, j] * W[k, j] * x[j] ** 2, (j, 1, d))
+    assert prove_equal(covariance(s_a, s_k, space), claim).status == "proved"
+    assert prove_equal(covariance(s_a, s_k, space), 0).status == "refuted"
+
+
+def test_variance_inflation_needs_only_two_moments():
+    mu, sigma = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    space = RandomSpace()
+    m = space.scalar("m", Bernoulli(q))
+    xs = space.scalar("xs", Moments(mu, sigma ** 2, "xs"))
+    claim = sigma ** 2 / q + mu ** 2 * (1 - q) / q
+    assert prove_equal(variance(m * xs / q, space), claim).status == "proved"
+    assert prove_equal(variance(m * xs / q, space), sigma ** 2 / q).status == "refuted"
+
+
+def test_nonpolynomial_expectation_is_reported_not_guessed():
+    from dropout_theory.symbolic import NoClosedForm
+    space = RandomSpace()
+    m = space.scalar("m", Bernoulli(q))
+    with pytest.raises(NoClosedForm):
+        expectation(sp.exp(m), space)
+
+
+def test_power_of_sum_is_double_sum():
+    a = sp.IndexedBase("a")
+    proof = prove_equal(sp.Sum(a[i], (i, 1, d)) ** 2, sp.Sum(a[i] * a[j], (i, 1, d), (j, 1, d)))
+    assert proof.status == "proved"
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_engine_matches_sympy_stats_for_small_fixed_sizes(k):
+    """Independent reference: sympy.stats enumerates all 2^k outcomes."""
+    qv = sp.Rational(3, 10)
+    ws = sp.symbols(f"w1:{k + 1}", real=True)
+    xs = sp.symbols(f"x1:{k + 1}", real=True)
+    y = sp.Symbol("y", real=True)
+    reference_masks = [ss.Bernoulli(f"M{n}", qv) for n in range(k)]
+    ref = ss.E((sum(ws[n] * xs[n] * reference_masks[n] / qv for n in range(k)) - y) ** 2)
+    space = RandomSpace()
+    masks = [space.scalar(f"m{n}", Bernoulli(qv)) for n in range(k)]
+    ours = expectation((sum(ws[n] * xs[n] * masks[n] / qv for n in range(k)) - y) ** 2, space)
+    assert sp.expand(ours.result - ref) == 0
+
+
+@pytest.mark.parametrize("dist,reference", [
+    (Normal(sp.Rational(1, 2), 2), ss.Normal("Z", sp.Rational(1, 2), 2)),
+    (Uniform(-1, 3), ss.Uniform("Z", -1, 3)),
+])
+def test_raw_moments_match_sympy_stats(dist, reference):
+    for k in range(1, 6):
+        assert sp.simplify(dist.moment(k) - ss.E(reference ** k)) == 0
+
+
+def test_steps_are_kept_for_derive():
+    space, s = _inverted_unit()
+    derivation = variance(s, space)
+    labels = [step.label for step in derivation.steps]
+    assert labels[0].startswith("model:")
+    assert any("collapsing deltas" in label for label in labels)
+
+
+def test_evaluate_uses_one_based_sums():
+    value = evaluate((1 - q) / q * sp.Sum(w[i] ** 2, (i, 1, d)),
+                     {"q": 0.25, "d": 3, "w": np.array([1.0, 2.0, 3.0])})
+    assert value == 3.0 * 14.0
+    with pytest.raises(ValueError, match="no value given"):
+        evaluate(sp.Sum(w[i], (i, 1, d)), {"d": 2})
