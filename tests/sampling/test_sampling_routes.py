@@ -1,0 +1,88 @@
+"""Exact and Monte Carlo routes on the network core's Dropout layer, their calibration, and
+mutation twins that must be rejected."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from dropout_theory.network import Dropout
+from dropout_theory.sampling import (N_BATCHES, batch_means, enumerate_masks, exact_mean,
+                                     float_tolerance, z_crit)
+
+W = np.array([0.7, -1.3, 0.4, 2.1, -0.5])
+X = np.array([1.1, 0.3, -2.0, 0.6, 1.7])
+P = 0.3
+Q = 1 - P
+
+
+def _unit_output(masks):
+    """s = w . dropout(x) computed by the layer with injected masks (sample axis first)."""
+    layer = Dropout(P)
+    return layer.forward(np.broadcast_to(X, masks.shape), mask=masks) @ W
+
+
+def _sample(rng, n):
+    return Dropout(P).forward(np.broadcast_to(X, (n, X.size)), rng=rng) @ W
+
+
+TRUE_VARIANCE = (1 - Q) / Q * np.sum((W * X) ** 2)
+
+
+def test_enumeration_covers_every_mask_once_with_total_probability_one():
+    masks, probs = zip(*enumerate_masks(10, 0.2, chunk_bits=4))
+    masks, probs = np.concatenate(masks), np.concatenate(probs)
+    assert len({tuple(row) for row in masks}) == 2 ** 10
+    assert abs(probs.sum() - 1.0) <= float_tolerance(1.0, probs.size)
+
+
+def test_exact_route_variance_within_float_tolerance_and_mutations_rejected():
+    k = X.size
+    mean, mag_mean = exact_mean(_unit_output, k, P)
+    second, mag_second = exact_mean(lambda m: _unit_output(m) ** 2, k, P)
+    variance = second - mean ** 2
+    tol = float_tolerance(mag_second + mag_mean ** 2 + abs(TRUE_VARIANCE), 2 ** k + 4 * k)
+    assert abs(variance - TRUE_VARIANCE) <= tol
+    for wrong in (Q / (1 - Q) * np.sum((W * X) ** 2), 2 * TRUE_VARIANCE,
+                  np.sum((W * X) ** 2) / Q):  # p/q swapped, factor 2, the (1 - q) dropped
+        assert abs(variance - wrong) > tol
+
+
+def test_monte_carlo_does_not_depend_on_chunk_size():
+    a = batch_means(_sample, n_samples=4096, root=7, name="chunks", statistic="var", chunk=128)
+    b = batch_means(_sample, n_samples=4096, root=7, name="chunks", statistic="var", chunk=100000)
+    assert np.isclose(a.value, b.value, rtol=0, atol=float_tolerance(abs(a.value), 4096))
+    assert np.isclose(a.se, b.se, rtol=0, atol=float_tolerance(abs(a.se), 4096))
+
+
+def test_monte_carlo_rejects_mutations_at_the_run_critical_value():
+    crit = z_crit(1e-6, 4)
+    est = batch_means(_sample, n_samples=1 << 16, root=1, name="mutations", statistic="var")
+    assert abs(est.value - TRUE_VARIANCE) <= crit * est.se
+    for wrong in (Q / (1 - Q) * np.sum((W * X) ** 2), 2 * TRUE_VARIANCE,
+                  np.sum((W * X) ** 2) / Q):  # p/q swapped, factor 2, the (1 - q) dropped
+        assert abs(est.value - wrong) > crit * est.se
+
+
+def test_calibration_t_scores_of_a_true_identity_follow_student_t():
+    """200 independent runs of a true check. Statistic (est - truth)/se ~ t(N_BATCHES - 1).
+
+    False-alarm rate of this test: two checks at 1e-6 each (binomial count at alpha = 0.2,
+    Kolmogorov-Smirnov against t), so 2e-6 in all.
+    """
+    runs = 200
+    t_scores = np.empty(runs)
+    for r in range(runs):
+        est = batch_means(_sample, n_samples=N_BATCHES * 64, root=r, name="calibration",
+                          statistic="mean")
+        t_scores[r] = (est.value - np.dot(W, X)) / est.se
+    rejected = int(np.sum(np.abs(t_scores) > z_crit(0.2, 1)))
+    assert stats.binomtest(rejected, runs, 0.2).pvalue > 1e-6
+    assert stats.kstest(t_scores, stats.t(df=N_BATCHES - 1).cdf).pvalue > 1e-6
+
+
+def test_z_crit_splits_alpha_over_checks_and_validates():
+    assert z_crit(1e-6, 10) > z_crit(1e-6, 1)
+    assert np.isclose(2 * stats.t.sf(z_crit(1e-3, 5), N_BATCHES - 1), 1e-3 / 5)
+    with pytest.raises(ValueError, match="alpha"):
+        z_crit(1.5)
+    with pytest.raises(ValueError, match="n_samples"):
+        batch_means(_sample, n_samples=0, root=0, name="x")
