@@ -1,0 +1,106 @@
+"""Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...]``."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import sympy as sp
+
+from ._validation import check_positive_int
+from .identity import registry, select
+from .sampling import DEFAULT_ALPHA
+from .verify import to_json, verify
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit code 2, without a usage dump on stdout
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _build() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dropout-theory", description=(
+        "Derive dropout identities with SymPy and check them against masks pushed through a "
+        "reference network. p is the drop probability, q = 1 - p the keep probability."))
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    lst = sub.add_parser("list", help="list registered identities")
+    lst.add_argument("--json", action="store_true", help="machine-readable output")
+    der = sub.add_parser("derive", help="print an identity's statement and derivation steps")
+    der.add_argument("name", help="identity name, e.g. basics.inverted-variance")
+    der.add_argument("--latex", action="store_true", help="print the steps as LaTeX")
+    ver = sub.add_parser("verify", help="check identities by every route; exit 1 on surprise")
+    ver.add_argument("names", nargs="*", help="identity or family names (default: all)")
+    ver.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
+    ver.add_argument("--samples", type=int, default=1 << 17,
+                     help="Monte Carlo samples per check (default 131072)")
+    ver.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                     help="family-wise false-alarm rate of the run (default 1e-6)")
+    ver.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _list(args) -> int:
+    rows = [{"name": i.name, "expected": i.expected, "source": i.source,
+             "statement": i.statement, "notation": i.notation} for i in registry().values()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']:32s} {row['expected']:9s} {row['source']}")
+    return 0
+
+
+def _derive(args) -> int:
+    identity = registry().get(args.name)
+    if identity is None:
+        raise ValueError(f"unknown identity {args.name!r}; try 'dropout-theory list'")
+    from .symbolic import prove_equal
+    proof = prove_equal(*identity.symbolic())
+    show = sp.latex if args.latex else sp.sstr
+    print(f"{identity.name}: {identity.statement}\nnotation: {identity.notation}\n"
+          f"source: {identity.source}\n")
+    for number, step in enumerate(proof.steps, 1):
+        print(f"{number}. {step.label}\n   {show(step.expr)}")
+    print(f"\nsymbolic verdict: {proof.status}")
+    return 0
+
+
+def _verify(args) -> int:
+    check_positive_int(args.samples, name="--samples")
+    if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
+        raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
+    verdicts, meta = verify(select(args.names), root=args.seed, n_samples=args.samples,
+                            alpha=args.alpha)
+    if args.json:
+        print(json.dumps(to_json(verdicts, meta), indent=2))
+    else:
+        print(f"seed {meta['seed']}, {meta['samples']} samples per check, family-wise alpha "
+              f"{meta['alpha']:g} over {meta['n_montecarlo_checks']} Monte Carlo checks "
+              f"(critical |z| {meta['z_crit']:.2f})")
+        print(f"{'identity':32s} {'expected':9s} {'verdict':9s} routes")
+        for v in verdicts:
+            counts = {}
+            for r in v.routes:
+                counts[f"{r.route}:{r.status}"] = counts.get(f"{r.route}:{r.status}", 0) + 1
+            mark = "" if v.matches else "  <-- unexpected"
+            routes = ", ".join(f"{k} x{n}" for k, n in counts.items())
+            print(f"{v.name:32s} {v.expected:9s} {v.verdict:9s} {routes}{mark}")
+    return 0 if all(v.matches for v in verdicts) else 1
+
+
+def main(argv=None) -> int:
+    args = _build().parse_args(argv)
+    try:
+        return {"list": _list, "derive": _derive, "verify": _verify}[args.command](args)
+    except ValueError as exc:
+        print(f"dropout-theory: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

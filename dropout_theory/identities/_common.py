@@ -1,0 +1,33 @@
+"""Symbols and parameter declarations shared by identity modules (content, not machinery)."""
+import numpy as np
+import sympy as sp
+
+from ..identity import Param
+from ..network import Dropout
+
+q = sp.Symbol("q", positive=True)
+p = sp.Symbol("p", positive=True)
+d = sp.Symbol("d", integer=True, positive=True)
+sigma = sp.Symbol("sigma", positive=True)
+i = sp.Symbol("i", integer=True)
+w = sp.IndexedBase("w", real=True)
+x = sp.IndexedBase("x", real=True)
+
+Q = Param("q", 0.0, 1.0, typical=(0.1, 0.95))
+P = Param("p", 0.0, 1.0, typical=(0.05, 0.9))
+D = Param("d", 1, np.inf, typical=(1, 6), integer=True)
+SIGMA = Param("sigma", 0.0, np.inf, typical=(0.1, 2.0))
+W = Param("w", shape=("d",))
+X = Param("x", shape=("d",))
+
+
+def drop(point) -> float:
+    """The drop probability of a point declared in ``q`` or in ``p``."""
+    return 1.0 - point["q"] if "q" in point else point["p"]
+
+
+def inverted_unit(point, masks):
+    """``w . Dropout(p)(x)`` for each mask row, computed by the network core's layer."""
+    layer = Dropout(drop(point))
+    x_rows = np.broadcast_to(point["x"], masks.shape)
+    return layer.forward(x_rows, mask=masks) @ point["w"]

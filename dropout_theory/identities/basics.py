@@ -1,0 +1,70 @@
+"""Moments of inverted and standard dropout on a linear unit."""
+import numpy as np
+import sympy as sp
+
+from ..identity import Identity, Param, register
+from ..symbolic import Bernoulli, RandomSpace, expectation, variance
+from ._common import D, Q, W, X, d, i, inverted_unit, q, w, x
+
+NOTATION = "q = keep probability = 1 - p, m_i ~ Bernoulli(q) i.i.d., inverted scaling 1/q"
+
+
+def _unit():
+    space = RandomSpace()
+    m = space.array("m", Bernoulli(q))
+    return space, sp.Sum(w[i] * x[i] * m[i] / q, (i, 1, d))
+
+
+def _mean_model():
+    space, s = _unit()
+    return expectation(s, space), sp.Sum(w[i] * x[i], (i, 1, d))
+
+
+def _variance_model():
+    space, s = _unit()
+    return variance(s, space), (1 - q) / q * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
+
+
+register(Identity(
+    name="basics.inverted-mean",
+    statement=r"E\left[\sum_{i=1}^{d} w_i x_i \frac{m_i}{q}\right] = \sum_{i=1}^{d} w_i x_i",
+    source="seed 000 (inverted dropout section)", notation=NOTATION,
+    params=(Q, D, W, X), symbolic=_mean_model, simulate=inverted_unit,
+    n_masks=lambda point: point["d"], statistic="mean",
+    wrong_claims=lambda rhs: {"standard-dropout-mean": q * rhs},
+))
+
+register(Identity(
+    name="basics.inverted-variance",
+    statement=r"\operatorname{Var}\left[\sum_{i=1}^{d} w_i x_i \frac{m_i}{q}\right]"
+              r" = \frac{1-q}{q} \sum_{i=1}^{d} (w_i x_i)^2",
+    source="REFERENCES.md (moments); seed 001 (noise variance)", notation=NOTATION,
+    params=(Q, D, W, X), symbolic=_variance_model, simulate=inverted_unit,
+    n_masks=lambda point: point["d"], statistic="var",
+    wrong_claims=lambda rhs: {"drop-(1-q)": rhs / (1 - q)},
+))
+
+
+def _standard_model():
+    y = sp.Symbol("y", real=True)
+    space = RandomSpace()
+    m = space.scalar("m", Bernoulli(q))
+    return expectation(m * y, space), q * y
+
+
+def _standard_layer(point, masks):
+    """Standard (Srivastava) dropout: kept units pass unscaled; test time scales by q."""
+    from ..network import StandardDropout
+    layer = StandardDropout(1.0 - point["q"])
+    return layer.forward(np.full(masks.shape, point["y"]), mask=masks)[:, 0]
+
+
+register(Identity(
+    name="basics.standard-scaling",
+    statement=r"E[m\,y] = q\,y \text{ (non-inverted dropout; test-time scaling by } q"
+              r"\text{ matches the training mean)}",
+    source="seeds 002 and 003 (seed 003 writes p for the keep probability)",
+    notation="q = keep probability; seed 003's p is this q; no scaling in training",
+    params=(Q, Param("y", typical=(-3.0, 3.0))), symbolic=_standard_model,
+    simulate=_standard_layer, n_masks=lambda point: 1, statistic="mean",
+))

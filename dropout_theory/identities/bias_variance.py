@@ -1,0 +1,65 @@
+"""Seed 000's bias-variance decomposition of a dropout predictor, naive and inverted."""
+import numpy as np
+import sympy as sp
+
+from ..identity import Identity, register
+from ..network import StandardDropout
+from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
+from ._common import D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, w, x
+
+_WX = sp.Sum(w[i] * x[i], (i, 1, d))
+_WX2 = sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
+
+
+def _squared_error(keep, scale):
+    space = RandomSpace()
+    m = space.array("m", Bernoulli(keep))
+    eps = space.scalar("epsilon", Moments(0, sigma ** 2, "epsilon"))
+    y_hat = sp.Sum(w[i] * m[i] * x[i], (i, 1, d)) / scale
+    return space, (y_hat - (_WX + eps)) ** 2
+
+
+def _naive_model():
+    space, err = _squared_error(1 - p, 1)
+    return expectation(err, space), p ** 2 * _WX ** 2 + p * (1 - p) * _WX2 + sigma ** 2
+
+
+def _naive_sim(point, masks, noise):
+    """yhat = w . (m * x) from the non-inverted layer; y = w . x + sigma * noise."""
+    layer = StandardDropout(point["p"])
+    y_hat = layer.forward(np.broadcast_to(point["x"], masks.shape), mask=masks) @ point["w"]
+    return (y_hat - point["w"] @ point["x"] - point["sigma"] * noise) ** 2
+
+
+register(Identity(
+    name="bias-variance.naive",
+    statement=r"E_{m,\varepsilon}[(\hat y - y)^2 \mid x] = p^2 (w^\top x)^2"
+              r" + p(1-p) \sum_i (w_i x_i)^2 + \sigma^2,\ \hat y = w^\top (m \odot x)",
+    source="seed 000 (bias-variance of the naive predictor)",
+    notation="p = drop probability, m_i ~ Bernoulli(1 - p), no scaling; eps mean 0, var sigma^2",
+    params=(P, D, SIGMA, W, X), symbolic=_naive_model, simulate=_naive_sim,
+    n_masks=lambda point: point["d"], statistic="mean", probability="p", noise_degree=2,
+    wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
+))
+
+
+def _inverted_model():
+    space, err = _squared_error(q, q)
+    return expectation(err, space), (1 - q) / q * _WX2 + sigma ** 2
+
+
+def _inverted_sim(point, masks, noise):
+    y_hat = inverted_unit(point, masks)
+    return (y_hat - point["w"] @ point["x"] - point["sigma"] * noise) ** 2
+
+
+register(Identity(
+    name="bias-variance.inverted",
+    statement=r"E_{m,\varepsilon}[(\hat y - y)^2 \mid x] = 0 + \frac{1-q}{q}"
+              r" \sum_i (w_i x_i)^2 + \sigma^2,\ \hat y = w^\top (m \odot x)/q",
+    source="seed 000 (inverted dropout removes the bias)",
+    notation="q = keep probability, m_i ~ Bernoulli(q), inverted scaling; eps mean 0, var sigma^2",
+    params=(Q, D, SIGMA, W, X), symbolic=_inverted_model, simulate=_inverted_sim,
+    n_masks=lambda point: point["d"], statistic="mean", noise_degree=2,
+    wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
+))

@@ -1,0 +1,115 @@
+"""``Identity``, ``Param`` and the registry: one definition per identity, several routes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["Param", "Identity", "register", "registry", "select"]
+
+EXPECTED = ("holds", "refuted", "approximate")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter with its domain and typical range.
+
+    ``shape`` names size parameters (``("d",)``) for arrays, whose entries are drawn standard
+    normal. Scalars are drawn uniformly from ``typical``; integers inclusively.
+    """
+
+    name: str
+    low: float = -np.inf
+    high: float = np.inf
+    typical: tuple = (0.0, 1.0)
+    integer: bool = False
+    shape: tuple = ()
+
+    def draw(self, rng: np.random.Generator, sizes: dict):
+        if self.shape:
+            return rng.standard_normal(tuple(sizes[s] for s in self.shape))
+        if self.integer:
+            return int(rng.integers(self.typical[0], self.typical[1] + 1))
+        return float(rng.uniform(*self.typical))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One statement about dropout, with the routes that check it.
+
+    ``symbolic()`` returns ``(lhs, rhs)``: ``lhs`` a derivation of the random quantity's
+    expectation or variance by the engine, ``rhs`` the stated right side. ``simulate(point,
+    masks, noise)`` computes per-sample values of the random quantity with the network core
+    (masks (S, k) of 0/1, noise (S,) standard normal draws or quadrature nodes);
+    ``statistic`` says whether the left side is their mean or variance.
+    """
+
+    name: str
+    statement: str
+    source: str
+    notation: str
+    params: tuple
+    symbolic: Callable
+    simulate: Callable
+    n_masks: Callable
+    statistic: str = "mean"
+    probability: str = "q"
+    noise_degree: int = 0
+    expected: str = "holds"
+    assumptions: tuple = ()
+    wrong_claims: Callable | None = None
+
+    @property
+    def family(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    def draw_point(self, rng: np.random.Generator) -> dict:
+        """A parameter point: sizes first, then scalars, then arrays of those sizes."""
+        point: dict = {}
+        for param in sorted(self.params, key=lambda prm: (bool(prm.shape), not prm.integer)):
+            point[param.name] = param.draw(rng, point)
+        return point
+
+    def mutations(self, rhs: sp.Expr) -> dict:
+        """Deliberately wrong claims every route must reject."""
+        prob = sp.Symbol(self.probability, positive=True)
+        candidates = {"swap-p-q": rhs.xreplace({prob: 1 - prob}), "factor-2": 2 * rhs}
+        if self.wrong_claims is not None:
+            candidates.update(self.wrong_claims(rhs))
+        # a generic mutation that leaves this right side unchanged is no mutation of it
+        return {k: v for k, v in candidates.items() if sp.simplify(v - rhs) != 0}
+
+
+_REGISTRY: dict[str, Identity] = {}
+
+
+def register(identity: Identity) -> Identity:
+    """Add an identity to the registry (names are unique ``family.slug``)."""
+    if identity.name in _REGISTRY:
+        raise ValueError(f"identity {identity.name!r} is registered twice")
+    if identity.expected not in EXPECTED:
+        raise ValueError(f"expected must be one of {EXPECTED}, got {identity.expected!r}")
+    _REGISTRY[identity.name] = identity
+    return identity
+
+
+def registry() -> dict[str, Identity]:
+    """All registered identities, by name (importing ``identities`` fills it)."""
+    from . import identities  # noqa: F401  (registration on import)
+    return dict(_REGISTRY)
+
+
+def select(names) -> list[Identity]:
+    """Identities matching names or family names; unknown names raise ``ValueError``."""
+    known = registry()
+    if not names:
+        return list(known.values())
+    chosen = []
+    for name in names:
+        hits = [i for i in known.values() if name in (i.name, i.family)]
+        if not hits:
+            raise ValueError(f"unknown identity or family {name!r}; try 'dropout-theory list'")
+        chosen += [h for h in hits if h not in chosen]
+    return chosen

@@ -1,0 +1,165 @@
+"""Run every route of the chosen identities and turn the results into verdicts."""
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.special import roots_hermitenorm
+
+from .network import bernoulli_mask
+from .sampling import (DEFAULT_ALPHA, batch_means, enumerate_masks, float_tolerance, generator,
+                       resolution, z_crit)
+from .sampling.exact import MAX_MASK_BITS
+from .symbolic import prove_equal
+from .symbolic.evaluate import evaluate
+
+__all__ = ["RouteResult", "Verdict", "verify", "check_route"]
+
+EXACT_MAX_MASKS = 16
+
+
+@dataclass
+class RouteResult:
+    route: str
+    status: str
+    point: dict | None = None
+    estimate: float | None = None
+    claim: float | None = None
+    se: float | None = None
+    z: float | None = None
+    tolerance: float | None = None
+    resolution: float | None = None
+    residual: str | None = None
+
+
+@dataclass
+class Verdict:
+    name: str
+    expected: str
+    verdict: str
+    routes: list = field(default_factory=list)
+
+    @property
+    def matches(self) -> bool:
+        wanted = {"holds": "holds", "refuted": "fails", "approximate": "approximate"}
+        return wanted[self.expected] == self.verdict
+
+
+def _call(identity, point, masks, noise):
+    if identity.noise_degree:
+        return identity.simulate(point, masks, noise)
+    return identity.simulate(point, masks)
+
+
+def _exact(identity, point, claim) -> RouteResult:
+    """All 2^k masks, times Gauss-Hermite nodes exact for the noise polynomial degree."""
+    k = identity.n_masks(point)
+    nodes, weights = roots_hermitenorm(identity.noise_degree // 2 + 1)
+    weights = weights / weights.sum()
+    first = second = magnitude = 0.0
+    for masks, probs in enumerate_masks(k, 1.0 - _q(point)):
+        for node, weight in zip(nodes, weights):
+            values = _call(identity, point, masks, np.full(len(masks), node))
+            first += float((probs * weight) @ values)
+            second += float((probs * weight) @ values ** 2)
+            magnitude += float((probs * weight) @ np.abs(values))
+    estimate = first if identity.statistic == "mean" else second - first ** 2
+    scale = magnitude if identity.statistic == "mean" else second + magnitude ** 2
+    tol = float_tolerance(scale + abs(claim), (2 ** k) * len(nodes) + 4 * k)
+    status = "agrees" if abs(estimate - claim) <= tol else "disagrees"
+    return RouteResult("exact", status, point, estimate, claim, tolerance=tol)
+
+
+def _q(point) -> float:
+    return point["q"] if "q" in point else 1.0 - point["p"]
+
+
+def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> RouteResult:
+    k, drop = identity.n_masks(point), 1.0 - _q(point)
+
+    def sample(rng, n):
+        masks = bernoulli_mask((n, k), drop, rng)
+        return _call(identity, point, masks, rng.standard_normal(n))
+
+    est = batch_means(sample, n_samples=n_samples, root=root, name=key,
+                      statistic=identity.statistic)
+    diff = est.value - claim
+    if est.se == 0.0:
+        z = 0.0 if diff == 0 else np.inf
+    else:
+        z = diff / est.se
+    status = "agrees" if abs(z) <= critical else "disagrees"
+    return RouteResult("montecarlo", status, point, est.value, claim, est.se, float(z),
+                       critical * est.se, resolution(est.se, claim, critical))
+
+
+def check_route(identity, route, point, rhs, *, root=0, n_samples=1 << 17,
+                critical=None, key=None) -> RouteResult:
+    """One numeric route at one point against the claim ``rhs`` (a SymPy expression)."""
+    claim = evaluate(rhs, {**point, "p": 1.0 - _q(point), "q": _q(point)})
+    if route == "exact":
+        return _exact(identity, point, claim)
+    critical = z_crit(DEFAULT_ALPHA, 1) if critical is None else critical
+    return _montecarlo(identity, point, claim, root=root, key=key or identity.name,
+                       n_samples=n_samples, critical=critical)
+
+
+def _plan(identities, root, n_points):
+    plan = []
+    for identity in identities:
+        rng = generator(root, identity.name, 1 << 30)
+        points = [identity.draw_point(rng) for _ in range(n_points)]
+        plan.append((identity, points))
+    return plan
+
+
+def verify(identities, *, root=0, n_samples=1 << 17, alpha=DEFAULT_ALPHA, n_points=3,
+           progress=True) -> tuple[list[Verdict], dict]:
+    """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate."""
+    plan = _plan(identities, root, n_points)
+    n_mc = sum(len(points) for _, points in plan)
+    critical = z_crit(alpha, max(n_mc, 1))
+    verdicts = []
+    for number, (identity, points) in enumerate(plan, 1):
+        if progress:
+            print(f"[{number}/{len(plan)}] {identity.name}", file=sys.stderr, flush=True)
+        lhs, rhs = identity.symbolic()
+        proof = prove_equal(lhs, rhs)
+        routes = [RouteResult("symbolic", proof.status, residual=str(proof.residual))]
+        for index, point in enumerate(points):
+            if identity.n_masks(point) <= min(EXACT_MAX_MASKS, MAX_MASK_BITS):
+                routes.append(check_route(identity, "exact", point, rhs))
+            routes.append(check_route(identity, "montecarlo", point, rhs, root=root,
+                                      n_samples=n_samples, critical=critical,
+                                      key=f"{identity.name}#{index}"))
+        verdicts.append(Verdict(identity.name, identity.expected, _overall(routes), routes))
+    meta = {"seed": root, "alpha": alpha, "samples": n_samples, "n_montecarlo_checks": n_mc,
+            "z_crit": critical}
+    return verdicts, meta
+
+
+def _overall(routes) -> str:
+    statuses = {r.status for r in routes}
+    if statuses & {"refuted", "disagrees"}:
+        return "fails"
+    if "inconclusive" in statuses:
+        return "inconclusive"
+    return "holds"
+
+
+def to_json(verdicts, meta) -> dict:
+    """The stable ``--json`` schema documented in the README."""
+    def clean(route):
+        data = asdict(route)
+        if data["point"] is not None:
+            data["point"] = {k: np.asarray(v).tolist() for k, v in data["point"].items()}
+        for key in ("z", "resolution"):
+            if data[key] is not None and not np.isfinite(data[key]):
+                data[key] = None
+        return data
+    rows = [{"name": v.name, "expected": v.expected, "verdict": v.verdict,
+             "matches_expected": v.matches, "routes": [clean(r) for r in v.routes]}
+            for v in verdicts]
+    summary = {"identities": len(rows), "matching": sum(r["matches_expected"] for r in rows)}
+    return {"schema": "dropout-theory/verify/1", **meta, "identities": rows, "summary": summary}

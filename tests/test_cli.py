@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from dropout_theory.cli import main
+
+
+def test_verify_json_schema_and_exit_code(capsys):
+    code = main(["verify", "basics", "--json", "--samples", "8192", "--seed", "3"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["schema"] == "dropout-theory/verify/1"
+    assert {r["name"] for r in out["identities"]} == {
+        "basics.inverted-mean", "basics.inverted-variance", "basics.standard-scaling"}
+    assert all(r["verdict"] == "holds" and r["matches_expected"] for r in out["identities"])
+    routes = {route["route"] for r in out["identities"] for route in r["routes"]}
+    assert routes == {"symbolic", "exact", "montecarlo"}
+
+
+def test_progress_goes_to_stderr_not_json(capsys):
+    main(["verify", "basics.inverted-mean", "--json", "--samples", "4096"])
+    captured = capsys.readouterr()
+    json.loads(captured.out)
+    assert "basics.inverted-mean" in captured.err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["verify", "no.such"], "unknown identity or family 'no.such'"),
+    (["verify", "--samples", "0"], "--samples must be a positive integer, got 0"),
+    (["verify", "--alpha", "nan"], "--alpha must be a false-alarm rate"),
+    (["derive", "nope"], "unknown identity 'nope'"),
+])
+def test_bad_input_exit_2_with_named_argument(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_argparse_errors_exit_2():
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "--samples", "many"])
+    assert exc.value.code == 2
+
+
+def test_derive_prints_steps(capsys):
+    assert main(["derive", "bias-variance.naive"]) == 0
+    out = capsys.readouterr().out
+    assert "collapsing deltas" in out and "symbolic verdict: proved" in out
+
+
+def test_list(capsys):
+    assert main(["list", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) >= 5

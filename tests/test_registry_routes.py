@@ -1,0 +1,63 @@
+"""One parametrized test per route over the whole registry, plus mutation twins per route."""
+import numpy as np
+import pytest
+
+from dropout_theory.identity import registry
+from dropout_theory.sampling import generator, z_crit
+from dropout_theory.symbolic import prove_equal
+from dropout_theory.verify import check_route
+
+IDENTITIES = sorted(registry().values(), key=lambda i: i.name)
+HOLDING = [i for i in IDENTITIES if i.expected == "holds"]
+N_MC_CHECKS = 4 * len(IDENTITIES)  # true checks and mutation checks below, Bonferroni
+CRITICAL = z_crit(1e-6, N_MC_CHECKS)   # false-alarm rate of this module: 1e-6 in all
+
+
+def _point(identity):
+    """A fixed point away from q = 1/2, where swapping p and q would change nothing."""
+    point = identity.draw_point(generator(2024, identity.name, 0))
+    if "q" in point:
+        point["q"] = 0.8
+    if "p" in point:
+        point["p"] = 0.2
+    return point
+
+
+@pytest.mark.parametrize("identity", HOLDING, ids=lambda i: i.name)
+def test_symbolic_route_proves_for_symbolic_sizes(identity):
+    lhs, rhs = identity.symbolic()
+    proof = prove_equal(lhs, rhs)
+    assert proof.status == "proved", proof.residual
+    sizes = {p.name for p in identity.params if p.integer}
+    assert sizes <= {str(s) for s in rhs.free_symbols}, "sizes must stay symbolic"
+
+
+
+@pytest.mark.parametrize("route", ["exact", "montecarlo"])
+@pytest.mark.parametrize("identity", HOLDING, ids=lambda i: i.name)
+def test_numeric_routes_agree(identity, route):
+    _, rhs = identity.symbolic()
+    result = check_route(identity, route, _point(identity), rhs, root=5, critical=CRITICAL)
+    assert result.status == "agrees", result
+
+
+@pytest.mark.parametrize("route", ["symbolic", "exact", "montecarlo"])
+@pytest.mark.parametrize("identity", IDENTITIES, ids=lambda i: i.name)
+def test_mutation_twins_are_rejected_by_every_route(identity, route):
+    lhs, rhs = identity.symbolic()
+    mutations = identity.mutations(rhs)
+    assert len(mutations) >= 2
+    for label, wrong in mutations.items():
+        if route == "symbolic":
+            assert prove_equal(lhs, wrong).status == "refuted", label
+        else:
+            result = check_route(identity, route, _point(identity), wrong, root=6,
+                                 critical=CRITICAL)
+            assert result.status == "disagrees", (label, result)
+
+
+def test_registry_names_are_family_slug_and_sources_recorded():
+    for identity in IDENTITIES:
+        family, _, slug = identity.name.partition(".")
+        assert family and slug and identity.source and identity.notation
+        assert identity.statistic in ("mean", "var")
