@@ -6,10 +6,9 @@ import json
 import math
 import sys
 
-import sympy as sp
-
 from ._validation import check_positive_int
 from .identity import registry, select
+from .report import derivation_text
 from .sampling import DEFAULT_ALPHA
 from .verify import to_json, verify
 
@@ -56,14 +55,7 @@ def _derive(args) -> int:
     identity = registry().get(args.name)
     if identity is None:
         raise ValueError(f"unknown identity {args.name!r}; try 'dropout-theory list'")
-    from .symbolic import prove_equal
-    proof = prove_equal(*identity.symbolic())
-    show = sp.latex if args.latex else sp.sstr
-    print(f"{identity.name}: {identity.statement}\nnotation: {identity.notation}\n"
-          f"source: {identity.source}\n")
-    for number, step in enumerate(proof.steps, 1):
-        print(f"{number}. {step.label}\n   {show(step.expr)}")
-    print(f"\nsymbolic verdict: {proof.status}")
+    print(derivation_text(identity, latex=args.latex))
     return 0
 
 

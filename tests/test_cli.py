@@ -51,3 +51,14 @@ def test_derive_prints_steps(capsys):
 def test_list(capsys):
     assert main(["list", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) >= 5
+
+
+@pytest.mark.parametrize("script", ["basics", "bias_variance"])
+def test_derivation_scripts_print_proved_steps(script):
+    import pathlib
+    import subprocess
+    import sys
+    path = pathlib.Path(__file__).parents[1] / "derivations" / f"{script}.py"
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.count("symbolic verdict: proved") >= 2
+    assert "expand" in out.stdout
