@@ -37,6 +37,9 @@ def _build() -> argparse.ArgumentParser:
     ver.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                      help="family-wise false-alarm rate of the run (default 1e-6)")
     ver.add_argument("--json", action="store_true", help="machine-readable output")
+    fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
+    fig.add_argument("--out", default="figures", help="output directory (default figures/)")
+    fig.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     return parser
 
 
@@ -82,10 +85,24 @@ def _verify(args) -> int:
     return 0 if all(v.matches for v in verdicts) else 1
 
 
+def _figures(args) -> int:
+    from pathlib import Path
+
+    from .plotting import figures, render
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, make in sorted(figures().items()):
+        print(f"figure {name}", file=sys.stderr, flush=True)
+        render(make(args.seed), out / f"{name}.png")
+        print(out / f"{name}.png")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _build().parse_args(argv)
     try:
-        return {"list": _list, "derive": _derive, "verify": _verify}[args.command](args)
+        return {"list": _list, "derive": _derive, "verify": _verify,
+                "figures": _figures}[args.command](args)
     except ValueError as exc:
         print(f"dropout-theory: error: {exc}", file=sys.stderr)
         return 2

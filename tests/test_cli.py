@@ -62,3 +62,12 @@ def test_derivation_scripts_print_proved_steps(script):
     out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
     assert out.stdout.count("symbolic verdict: proved") >= 2
     assert "expand" in out.stdout
+
+
+def test_figures_are_byte_identical_on_rerun(tmp_path, capsys):
+    assert main(["figures", "--out", str(tmp_path / "a")]) == 0
+    assert main(["figures", "--out", str(tmp_path / "b")]) == 0
+    first = sorted((tmp_path / "a").glob("*.png"))
+    assert first, "no figure was registered"
+    for path in first:
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()

@@ -3,6 +3,9 @@ import numpy as np
 import sympy as sp
 
 from ..identity import Identity, register
+from ..plotting import FigureData, register_figure
+from ..symbolic.evaluate import evaluate
+from ..verify import check_route
 from ..network import StandardDropout
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
 from ._common import D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, w, x
@@ -19,9 +22,15 @@ def _squared_error(keep, scale):
     return space, (y_hat - (_WX + eps)) ** 2
 
 
+#: seed 000's three error terms of the naive predictor (their sum is the claim)
+NAIVE_TERMS = {"squared bias p^2 (w.x)^2": p ** 2 * _WX ** 2,
+               "variance p(1-p) sum (w_i x_i)^2": p * (1 - p) * _WX2,
+               "noise sigma^2": sigma ** 2}
+
+
 def _naive_model():
     space, err = _squared_error(1 - p, 1)
-    return expectation(err, space), p ** 2 * _WX ** 2 + p * (1 - p) * _WX2 + sigma ** 2
+    return expectation(err, space), sp.Add(*NAIVE_TERMS.values())
 
 
 def _naive_sim(point, masks, noise):
@@ -31,7 +40,7 @@ def _naive_sim(point, masks, noise):
     return (y_hat - point["w"] @ point["x"] - point["sigma"] * noise) ** 2
 
 
-register(Identity(
+NAIVE = register(Identity(
     name="bias-variance.naive",
     statement=r"E_{m,\varepsilon}[(\hat y - y)^2 \mid x] = p^2 (w^\top x)^2"
               r" + p(1-p) \sum_i (w_i x_i)^2 + \sigma^2,\ \hat y = w^\top (m \odot x)",
@@ -63,3 +72,24 @@ register(Identity(
     n_masks=lambda point: point["d"], statistic="mean", noise_degree=2,
     wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
+
+
+@register_figure("bias-variance-naive")
+def _figure(root: int) -> FigureData:
+    """The three error terms against p, with Monte Carlo totals from the layer code."""
+    point = {"d": 4, "sigma": 0.5, "w": np.array([0.8, -0.4, 1.2, 0.6]),
+             "x": np.array([1.0, 0.5, -0.3, 1.5])}
+    grid = np.linspace(0.0, 1.0, 41)
+    data = FigureData("bias-variance.naive (seed 000): error terms against the drop rate p",
+                      "drop probability p", "expected squared error")
+    for label, term in NAIVE_TERMS.items():
+        data.curves.append((label, grid, [evaluate(term, {**point, "p": v}) for v in grid]))
+    total = sp.Add(*NAIVE_TERMS.values())
+    data.curves.append(("total (theory)", grid, [evaluate(total, {**point, "p": v}) for v in grid]))
+    sims = [check_route(NAIVE, "montecarlo", {**point, "p": v}, total, root=root,
+                        n_samples=1 << 14, key=f"figure#{k}")
+            for k, v in enumerate(np.linspace(0.1, 0.9, 9))]
+    data.points.append(("simulated total (network core, 1 s.e.)",
+                        [r.point["p"] for r in sims], [r.estimate for r in sims],
+                        [r.se for r in sims]))
+    return data
