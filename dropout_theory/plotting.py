@@ -42,8 +42,14 @@ def register_figure(name: str):
 
 
 def figures() -> dict[str, Callable]:
-    from . import identities  # noqa: F401  (registration on import)
-    return dict(_FIGURES)
+    """Every figure by file stem: an identity's own figure, else its claim-against-p sweep."""
+    from .identity import registry
+    from .verify import sweep
+    result = {}
+    for identity in registry().values():  # importing the registry registers custom figures
+        stem = identity.name.replace(".", "-")
+        result[stem] = _FIGURES.get(stem) or (lambda root, i=identity: sweep(i, root=root))
+    return {**result, **_FIGURES}
 
 
 def render(data: FigureData, path: Path) -> None:

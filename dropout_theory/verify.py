@@ -94,10 +94,15 @@ def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> Ro
                        critical * est.se, resolution(est.se, claim, critical))
 
 
+def claim_value(rhs, point) -> float:
+    """The claimed value: the right side evaluated at ``point`` (p and q both supplied)."""
+    return evaluate(rhs, {**point, "p": 1.0 - _q(point), "q": _q(point)})
+
+
 def check_route(identity, route, point, rhs, *, root=0, n_samples=1 << 17,
                 critical=None, key=None) -> RouteResult:
     """One numeric route at one point against the claim ``rhs`` (a SymPy expression)."""
-    claim = evaluate(rhs, {**point, "p": 1.0 - _q(point), "q": _q(point)})
+    claim = claim_value(rhs, point)
     if route == "exact":
         return _exact(identity, point, claim)
     critical = z_crit(DEFAULT_ALPHA, 1) if critical is None else critical
@@ -163,3 +168,25 @@ def to_json(verdicts, meta) -> dict:
             for v in verdicts]
     summary = {"identities": len(rows), "matching": sum(r["matches_expected"] for r in rows)}
     return {"schema": "dropout-theory/verify/1", **meta, "identities": rows, "summary": summary}
+
+
+def sweep(identity, *, root: int = 0, n_points: int = 9, n_samples: int = 1 << 14):
+    """Claim against the probability parameter, with Monte Carlo points from the layer code.
+
+    The default figure of an identity: the other parameters are fixed at one seeded point.
+    """
+    from .plotting import FigureData
+    _, rhs = identity.symbolic()
+    point = identity.draw_point(generator(root, identity.name, 1 << 31))
+    name = identity.probability
+    label = "keep probability q" if name == "q" else "drop probability p"
+    data = FigureData(f"{identity.name}: claim against {name}", label, "value")
+    grid = np.linspace(0.05, 0.95, 37)
+    data.curves.append(("claim (symbolic right side)", grid,
+                        [claim_value(rhs, {**point, name: v}) for v in grid]))
+    sims = [check_route(identity, "montecarlo", {**point, name: v}, rhs, root=root,
+                        n_samples=n_samples, key=f"{identity.name}#figure{k}")
+            for k, v in enumerate(np.linspace(0.1, 0.9, n_points))]
+    data.points.append(("simulated (network core, 1 s.e.)", [r.point[name] for r in sims],
+                        [r.estimate for r in sims], [r.se for r in sims]))
+    return data
