@@ -43,7 +43,9 @@ class Identity:
     expectation or variance by the engine, ``rhs`` the stated right side. ``simulate(point,
     masks, noise)`` computes per-sample values of the random quantity with the network core
     (masks (S, k) of 0/1, noise (S,) standard normal draws or quadrature nodes);
-    ``statistic`` says whether the left side is their mean or variance.
+    ``statistic`` says whether the left side is their mean or variance. Identities of
+    ``kind="gradient"`` state a gradient instead: the claim (with a free index ``j``) is
+    compared with central differences of ``layer(point)`` under an injected mask.
     """
 
     name: str
@@ -52,7 +54,7 @@ class Identity:
     notation: str
     params: tuple
     symbolic: Callable
-    simulate: Callable
+    simulate: Callable | None
     n_masks: Callable
     statistic: str = "mean"
     probability: str = "q"
@@ -60,6 +62,9 @@ class Identity:
     expected: str = "holds"
     assumptions: tuple = ()
     wrong_claims: Callable | None = None
+    #: for ``kind="gradient"``: ``layer(point)`` builds the layer whose backward is checked
+    kind: str = "moment"
+    layer: Callable | None = None
 
     @property
     def family(self) -> str:

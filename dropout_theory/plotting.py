@@ -47,6 +47,8 @@ def figures() -> dict[str, Callable]:
     from .verify import sweep
     result = {}
     for identity in registry().values():  # importing the registry registers custom figures
+        if identity.kind != "moment":  # a gradient identity has no probability sweep
+            continue
         stem = identity.name.replace(".", "-")
         result[stem] = _FIGURES.get(stem) or (lambda root, i=identity: sweep(i, root=root))
     return {**result, **_FIGURES}

@@ -5,9 +5,10 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import sympy as sp
 from scipy.special import roots_hermitenorm
 
-from .network import bernoulli_mask
+from .network import bernoulli_mask, check_gradients
 from .sampling import (DEFAULT_ALPHA, batch_means, enumerate_masks, float_tolerance, generator,
                        resolution, z_crit)
 from .sampling.exact import MAX_MASK_BITS
@@ -99,9 +100,36 @@ def claim_value(rhs, point) -> float:
     return evaluate(rhs, {**point, "p": 1.0 - _q(point), "q": _q(point)})
 
 
+def _gradient(identity, point, rhs, *, root, key) -> RouteResult:
+    """Central differences of the layer under every injected mask against the claimed gradient.
+
+    All ``2**k`` masks are enumerated (k is small), so a claim that is wrong for some mask,
+    such as one that forgets the mask, cannot pass by the luck of one drawn mask.
+    """
+    rng = generator(root, key, 0)
+    k = identity.n_masks(point)
+    point = {**point, "g": rng.standard_normal(k)}
+    j = sp.Symbol("j", integer=True)
+    worst, tolerance, agrees = 0.0, np.inf, True
+    for masks, _ in enumerate_masks(k, 1.0 - _q(point)):
+        for mask in masks:
+            at = {**point, "m": mask}
+            claim = np.array([claim_value(rhs.xreplace({j: n + 1}), at) for n in range(k)])
+            (result,) = [r for r in check_gradients(identity.layer(at), at["x"], rng=rng,
+                                                    forward_kwargs={"mask": mask},
+                                                    grad_out=at["g"]) if r.name == "x"]
+            gap = np.abs(claim - result.numeric)
+            agrees &= result.ok and bool(np.all(gap <= result.bound))
+            worst, tolerance = max(worst, float(gap.max())), min(tolerance, float(result.bound.min()))
+    return RouteResult("gradient", "agrees" if agrees else "disagrees", point, worst,
+                       tolerance=tolerance)
+
+
 def check_route(identity, route, point, rhs, *, root=0, n_samples=1 << 17,
                 critical=None, key=None) -> RouteResult:
     """One numeric route at one point against the claim ``rhs`` (a SymPy expression)."""
+    if route == "gradient":
+        return _gradient(identity, point, rhs, root=root, key=key or identity.name)
     claim = claim_value(rhs, point)
     if route == "exact":
         return _exact(identity, point, claim)
@@ -123,7 +151,7 @@ def verify(identities, *, root=0, n_samples=1 << 17, alpha=DEFAULT_ALPHA, n_poin
            progress=True) -> tuple[list[Verdict], dict]:
     """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate."""
     plan = _plan(identities, root, n_points)
-    n_mc = sum(len(points) for _, points in plan)
+    n_mc = sum(len(points) for identity, points in plan if identity.kind == "moment")
     critical = z_crit(alpha, max(n_mc, 1))
     verdicts = []
     for number, (identity, points) in enumerate(plan, 1):
@@ -133,6 +161,10 @@ def verify(identities, *, root=0, n_samples=1 << 17, alpha=DEFAULT_ALPHA, n_poin
         proof = prove_equal(lhs, rhs)
         routes = [RouteResult("symbolic", proof.status, residual=str(proof.residual))]
         for index, point in enumerate(points):
+            if identity.kind == "gradient":
+                routes.append(check_route(identity, "gradient", point, rhs, root=root,
+                                          key=f"{identity.name}#{index}"))
+                continue
             if identity.n_masks(point) <= min(EXACT_MAX_MASKS, MAX_MASK_BITS):
                 routes.append(check_route(identity, "exact", point, rhs))
             routes.append(check_route(identity, "montecarlo", point, rhs, root=root,

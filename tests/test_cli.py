@@ -11,10 +11,11 @@ def test_verify_json_schema_and_exit_code(capsys):
     assert code == 0
     assert out["schema"] == "dropout-theory/verify/1"
     assert {r["name"] for r in out["identities"]} == {
-        "basics.inverted-mean", "basics.inverted-variance", "basics.standard-scaling"}
+        "basics.inverted-mean", "basics.inverted-variance", "basics.standard-scaling",
+        "basics.backprop-mask"}
     assert all(r["verdict"] == "holds" and r["matches_expected"] for r in out["identities"])
     routes = {route["route"] for r in out["identities"] for route in r["routes"]}
-    assert routes == {"symbolic", "exact", "montecarlo"}
+    assert routes == {"symbolic", "exact", "montecarlo", "gradient"}
 
 
 def test_progress_goes_to_stderr_not_json(capsys):

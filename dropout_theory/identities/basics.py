@@ -3,6 +3,7 @@ import numpy as np
 import sympy as sp
 
 from ..identity import Identity, Param, register
+from ..network import Dropout
 from ..symbolic import Bernoulli, RandomSpace, expectation, variance
 from ._common import D, Q, W, X, d, i, inverted_unit, q, w, x
 
@@ -67,4 +68,26 @@ register(Identity(
     notation="q = keep probability; seed 003's p is this q; no scaling in training",
     params=(Q, Param("y", typical=(-3.0, 3.0))), symbolic=_standard_model,
     simulate=_standard_layer, n_masks=lambda point: 1, statistic="mean",
+))
+
+
+def _backprop_model():
+    """d/dx_j of L = sum_i g_i y_i with y_i = m_i x_i / q: the upstream gradient times m/q."""
+    g, m = sp.IndexedBase("g", real=True), sp.IndexedBase("m", real=True)
+    j = sp.Symbol("j", integer=True)
+    loss = sp.Sum(g[i] * m[i] * x[i] / q, (i, 1, d))
+    return sp.diff(loss, x[j]), g[j] * m[j] / q
+
+
+register(Identity(
+    name="basics.backprop-mask",
+    statement=r"\frac{\partial L}{\partial x_j} = \frac{\partial L}{\partial y_j}"
+              r"\frac{m_j}{q},\quad y = \frac{m \odot x}{q}",
+    source="seed 002 (backpropagation through dropout; the same mask in both passes)",
+    notation=NOTATION + "; g = dL/dy, the upstream gradient",
+    params=(Q, D, X), symbolic=_backprop_model, simulate=None,
+    n_masks=lambda point: point["d"], kind="gradient",
+    layer=lambda point: Dropout(1.0 - point["q"]),
+    wrong_claims=lambda rhs: {"mask-forgotten": rhs.xreplace({sp.IndexedBase("m", real=True)[
+        sp.Symbol("j", integer=True)]: 1})},
 ))

@@ -97,12 +97,13 @@ def _central_differences(objective, array: np.ndarray, f_scale: float):
     return numeric.reshape(array.shape), bound.reshape(array.shape)
 
 
-def check_gradients(layer, x, *, rng: np.random.Generator,
-                    forward_kwargs: dict | None = None) -> list[GradcheckResult]:
+def check_gradients(layer, x, *, rng: np.random.Generator, forward_kwargs: dict | None = None,
+                    grad_out: np.ndarray | None = None) -> list[GradcheckResult]:
     r"""Compare ``layer.backward`` with central differences for ``x`` and every parameter.
 
     Pass the layer's randomness through ``forward_kwargs`` (``mask=...``) so every
-    evaluation sees the same function. Per entry the bound is
+    evaluation sees the same function; ``grad_out`` fixes the upstream gradient ``c``
+    (drawn from ``rng`` otherwise). Per entry the bound is
 
     .. math:: \text{SAFETY}\left(\frac{\epsilon F}{h} + \frac{|D(2h) - D(h)|}{3}\right),
               \qquad F = \sum_i |c_i| \cdot \max(\lVert y \rVert_\infty, \lVert x \rVert_\infty)
@@ -121,7 +122,7 @@ def check_gradients(layer, x, *, rng: np.random.Generator,
     kwargs = dict(forward_kwargs or {})
     x = np.array(x, dtype=np.float64)
     y = np.asarray(layer.forward(x, **kwargs))
-    c = rng.standard_normal(y.shape)
+    c = rng.standard_normal(y.shape) if grad_out is None else np.asarray(grad_out, float)
     f_scale = float(np.abs(c).sum() * max(np.abs(y).max(initial=0.0), np.abs(x).max()))
 
     def objective() -> float:
