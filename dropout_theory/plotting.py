@@ -44,13 +44,12 @@ def register_figure(name: str):
 def figures() -> dict[str, Callable]:
     """Every figure by file stem: an identity's own figure, else its claim-against-p sweep."""
     from .identity import registry
-    from .verify import sweep
+    from .verify import gradient_figure, sweep
     result = {}
     for identity in registry().values():  # importing the registry registers custom figures
-        if identity.kind != "moment":  # a gradient identity has no probability sweep
-            continue
         stem = identity.name.replace(".", "-")
-        result[stem] = _FIGURES.get(stem) or (lambda root, i=identity: sweep(i, root=root))
+        default = sweep if identity.kind == "moment" else gradient_figure
+        result[stem] = _FIGURES.get(stem) or (lambda root, i=identity, f=default: f(i, root=root))
     return {**result, **_FIGURES}
 
 

@@ -100,17 +100,12 @@ def claim_value(rhs, point) -> float:
     return evaluate(rhs, {**point, "p": 1.0 - _q(point), "q": _q(point)})
 
 
-def _gradient(identity, point, rhs, *, root, key) -> RouteResult:
-    """Central differences of the layer under every injected mask against the claimed gradient.
-
-    All ``2**k`` masks are enumerated (k is small), so a claim that is wrong for some mask,
-    such as one that forgets the mask, cannot pass by the luck of one drawn mask.
-    """
+def gradient_pairs(identity, point, rhs, *, root, key):
+    """Yield ``(mask, claim, FD result)`` for every one of the ``2**k`` masks of ``point``."""
     rng = generator(root, key, 0)
     k = identity.n_masks(point)
     point = {**point, "g": rng.standard_normal(k)}
     j = sp.Symbol("j", integer=True)
-    worst, tolerance, agrees = 0.0, np.inf, True
     for masks, _ in enumerate_masks(k, 1.0 - _q(point)):
         for mask in masks:
             at = {**point, "m": mask}
@@ -118,9 +113,20 @@ def _gradient(identity, point, rhs, *, root, key) -> RouteResult:
             (result,) = [r for r in check_gradients(identity.layer(at), at["x"], rng=rng,
                                                     forward_kwargs={"mask": mask},
                                                     grad_out=at["g"]) if r.name == "x"]
-            gap = np.abs(claim - result.numeric)
-            agrees &= result.ok and bool(np.all(gap <= result.bound))
-            worst, tolerance = max(worst, float(gap.max())), min(tolerance, float(result.bound.min()))
+            yield mask, claim, result
+
+
+def _gradient(identity, point, rhs, *, root, key) -> RouteResult:
+    """Central differences of the layer under every injected mask against the claimed gradient.
+
+    All ``2**k`` masks are enumerated (k is small), so a claim that is wrong for some mask,
+    such as one that forgets the mask, cannot pass by the luck of one drawn mask.
+    """
+    worst, tolerance, agrees = 0.0, np.inf, True
+    for _, claim, result in gradient_pairs(identity, point, rhs, root=root, key=key):
+        gap = np.abs(claim - result.numeric)
+        agrees &= result.ok and bool(np.all(gap <= result.bound))
+        worst, tolerance = max(worst, float(gap.max())), min(tolerance, float(result.bound.min()))
     return RouteResult("gradient", "agrees" if agrees else "disagrees", point, worst,
                        tolerance=tolerance)
 
@@ -221,4 +227,20 @@ def sweep(identity, *, root: int = 0, n_points: int = 9, n_samples: int = 1 << 1
             for k, v in enumerate(np.linspace(0.1, 0.9, n_points))]
     data.points.append(("simulated (network core, 1 s.e.)", [r.point[name] for r in sims],
                         [r.estimate for r in sims], [r.se for r in sims]))
+    return data
+
+
+def gradient_figure(identity, *, root: int = 0):
+    """Claimed gradient against central differences of the layer, for every mask."""
+    from .plotting import FigureData
+    _, rhs = identity.symbolic()
+    point = identity.draw_point(generator(root, identity.name, 1 << 31))
+    pairs = list(gradient_pairs(identity, point, rhs, root=root, key=f"{identity.name}#figure"))
+    numeric = np.concatenate([r.numeric for _, _, r in pairs])
+    claim = np.concatenate([c for _, c, _ in pairs])
+    data = FigureData(f"{identity.name}: {len(pairs)} masks, d = {identity.n_masks(point)}",
+                      "central finite difference of the layer", "claimed gradient")
+    span = [float(numeric.min()), float(numeric.max())]
+    data.curves.append(("y = x", span, span))
+    data.points.append(("every entry under every mask", numeric, claim, None))
     return data
