@@ -7,9 +7,14 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-__all__ = ["Param", "Identity", "register", "registry", "select"]
+__all__ = ["Param", "Identity", "drop_probability", "register", "registry", "select"]
 
 EXPECTED = ("holds", "refuted", "approximate")
+
+
+def drop_probability(point: dict) -> float:
+    """The drop probability ``p`` of a parameter point declared in ``q`` (keep) or in ``p``."""
+    return 1.0 - point["q"] if "q" in point else point["p"]
 
 
 @dataclass(frozen=True)

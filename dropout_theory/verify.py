@@ -8,6 +8,7 @@ import numpy as np
 import sympy as sp
 from scipy.special import roots_hermitenorm
 
+from .identity import drop_probability
 from .network import bernoulli_mask, check_gradients
 from .sampling import (DEFAULT_ALPHA, batch_means, enumerate_masks, float_tolerance, generator,
                        resolution, z_crit)
@@ -59,7 +60,7 @@ def _exact(identity, point, claim) -> RouteResult:
     nodes, weights = roots_hermitenorm(identity.noise_degree // 2 + 1)
     weights = weights / weights.sum()
     first = second = magnitude = 0.0
-    for masks, probs in enumerate_masks(k, 1.0 - _q(point)):
+    for masks, probs in enumerate_masks(k, drop_probability(point)):
         for node, weight in zip(nodes, weights):
             values = _call(identity, point, masks, np.full(len(masks), node))
             first += float((probs * weight) @ values)
@@ -72,12 +73,8 @@ def _exact(identity, point, claim) -> RouteResult:
     return RouteResult("exact", status, point, estimate, claim, tolerance=tol)
 
 
-def _q(point) -> float:
-    return point["q"] if "q" in point else 1.0 - point["p"]
-
-
 def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> RouteResult:
-    k, drop = identity.n_masks(point), 1.0 - _q(point)
+    k, drop = identity.n_masks(point), drop_probability(point)
 
     def sample(rng, n):
         masks = bernoulli_mask((n, k), drop, rng)
@@ -97,7 +94,8 @@ def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> Ro
 
 def claim_value(rhs, point) -> float:
     """The claimed value: the right side evaluated at ``point`` (p and q both supplied)."""
-    return evaluate(rhs, {**point, "p": 1.0 - _q(point), "q": _q(point)})
+    drop = drop_probability(point)
+    return evaluate(rhs, {**point, "p": drop, "q": 1.0 - drop})
 
 
 def gradient_pairs(identity, point, rhs, *, root, key):
@@ -106,7 +104,7 @@ def gradient_pairs(identity, point, rhs, *, root, key):
     k = identity.n_masks(point)
     point = {**point, "g": rng.standard_normal(k)}
     j = sp.Symbol("j", integer=True)
-    for masks, _ in enumerate_masks(k, 1.0 - _q(point)):
+    for masks, _ in enumerate_masks(k, drop_probability(point)):
         for mask in masks:
             at = {**point, "m": mask}
             claim = np.array([claim_value(rhs.xreplace({j: n + 1}), at) for n in range(k)])

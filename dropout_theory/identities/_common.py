@@ -2,7 +2,7 @@
 import numpy as np
 import sympy as sp
 
-from ..identity import Param
+from ..identity import Param, drop_probability
 from ..network import Dropout
 
 q = sp.Symbol("q", positive=True)
@@ -21,13 +21,8 @@ W = Param("w", shape=("d",))
 X = Param("x", shape=("d",))
 
 
-def drop(point) -> float:
-    """The drop probability of a point declared in ``q`` or in ``p``."""
-    return 1.0 - point["q"] if "q" in point else point["p"]
-
-
 def inverted_unit(point, masks):
     """``w . Dropout(p)(x)`` for each mask row, computed by the network core's layer."""
-    layer = Dropout(drop(point))
+    layer = Dropout(drop_probability(point))
     x_rows = np.broadcast_to(point["x"], masks.shape)
     return layer.forward(x_rows, mask=masks) @ point["w"]

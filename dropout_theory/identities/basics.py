@@ -2,8 +2,8 @@
 import numpy as np
 import sympy as sp
 
-from ..identity import Identity, Param, register
-from ..network import Dropout
+from ..identity import Identity, Param, drop_probability, register
+from ..network import Dropout, StandardDropout
 from ..symbolic import Bernoulli, RandomSpace, expectation, variance
 from ._common import D, Q, W, X, d, i, inverted_unit, q, w, x
 
@@ -55,8 +55,7 @@ def _standard_model():
 
 def _standard_layer(point, masks):
     """Standard (Srivastava) dropout: kept units pass unscaled; test time scales by q."""
-    from ..network import StandardDropout
-    layer = StandardDropout(1.0 - point["q"])
+    layer = StandardDropout(drop_probability(point))
     return layer.forward(np.full(masks.shape, point["y"]), mask=masks)[:, 0]
 
 
@@ -87,7 +86,7 @@ register(Identity(
     notation=NOTATION + "; g = dL/dy, the upstream gradient",
     params=(Q, D, X), symbolic=_backprop_model, simulate=None,
     n_masks=lambda point: point["d"], kind="gradient",
-    layer=lambda point: Dropout(1.0 - point["q"]),
+    layer=lambda point: Dropout(drop_probability(point)),
     wrong_claims=lambda rhs: {"mask-forgotten": rhs.xreplace({sp.IndexedBase("m", real=True)[
         sp.Symbol("j", integer=True)]: 1})},
 ))
