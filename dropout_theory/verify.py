@@ -95,7 +95,8 @@ def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> Ro
 def claim_value(rhs, point) -> float:
     """The claimed value: the right side evaluated at ``point`` (p and q both supplied)."""
     drop = drop_probability(point)
-    return evaluate(rhs, {**point, "p": drop, "q": 1.0 - drop})
+    # the declared parameter comes last so it is used exactly, not as 1 - (1 - q)
+    return evaluate(rhs, {"p": drop, "q": 1.0 - drop, **point})
 
 
 def gradient_pairs(identity, point, rhs, *, root, key):
