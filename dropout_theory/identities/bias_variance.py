@@ -3,11 +3,11 @@ import numpy as np
 import sympy as sp
 
 from ..identity import Identity, register
+from ..network import StandardDropout
 from ..plotting import FigureData, register_figure
+from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
 from ..symbolic.evaluate import evaluate
 from ..verify import check_route
-from ..network import StandardDropout
-from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
 from ._common import D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, w, x
 
 _WX = sp.Sum(w[i] * x[i], (i, 1, d))
@@ -26,18 +26,24 @@ def _squared_error(keep, scale):
 NAIVE_TERMS = {"squared bias p^2 (w.x)^2": p ** 2 * _WX ** 2,
                "variance p(1-p) sum (w_i x_i)^2": p * (1 - p) * _WX2,
                "noise sigma^2": sigma ** 2}
+NAIVE_CLAIM = sp.Add(*NAIVE_TERMS.values())
 
 
 def _naive_model():
     space, err = _squared_error(1 - p, 1)
-    return expectation(err, space), sp.Add(*NAIVE_TERMS.values())
+    return expectation(err, space), NAIVE_CLAIM
+
+
+def _error_against_noisy_target(point, y_hat, noise):
+    """(yhat - y)^2 with y = w . x + sigma * noise, per sample."""
+    return (y_hat - point["w"] @ point["x"] - point["sigma"] * noise) ** 2
 
 
 def _naive_sim(point, masks, noise):
-    """yhat = w . (m * x) from the non-inverted layer; y = w . x + sigma * noise."""
+    """yhat = w . (m * x) from the non-inverted layer."""
     layer = StandardDropout(point["p"])
     y_hat = layer.forward(np.broadcast_to(point["x"], masks.shape), mask=masks) @ point["w"]
-    return (y_hat - point["w"] @ point["x"] - point["sigma"] * noise) ** 2
+    return _error_against_noisy_target(point, y_hat, noise)
 
 
 NAIVE = register(Identity(
@@ -58,8 +64,7 @@ def _inverted_model():
 
 
 def _inverted_sim(point, masks, noise):
-    y_hat = inverted_unit(point, masks)
-    return (y_hat - point["w"] @ point["x"] - point["sigma"] * noise) ** 2
+    return _error_against_noisy_target(point, inverted_unit(point, masks), noise)
 
 
 register(Identity(
@@ -84,9 +89,9 @@ def _figure(root: int) -> FigureData:
                       "drop probability p", "expected squared error")
     for label, term in NAIVE_TERMS.items():
         data.curves.append((label, grid, [evaluate(term, {**point, "p": v}) for v in grid]))
-    total = sp.Add(*NAIVE_TERMS.values())
-    data.curves.append(("total (theory)", grid, [evaluate(total, {**point, "p": v}) for v in grid]))
-    sims = [check_route(NAIVE, "montecarlo", {**point, "p": v}, total, root=root,
+    data.curves.append(("total (theory)", grid,
+                        [evaluate(NAIVE_CLAIM, {**point, "p": v}) for v in grid]))
+    sims = [check_route(NAIVE, "montecarlo", {**point, "p": v}, NAIVE_CLAIM, root=root,
                         n_samples=1 << 14, key=f"figure#{k}")
             for k, v in enumerate(np.linspace(0.1, 0.9, 9))]
     data.points.append(("simulated total (network core, 1 s.e.)",
