@@ -10,6 +10,7 @@ import sympy as sp
 __all__ = ["Param", "Identity", "drop_probability", "register", "registry", "select"]
 
 EXPECTED = ("holds", "refuted", "approximate")
+KINDS = ("moment", "gradient", "replicate")
 
 
 def drop_probability(point: dict) -> float:
@@ -51,6 +52,12 @@ class Identity:
     ``statistic`` says whether the left side is their mean or variance. Identities of
     ``kind="gradient"`` state a gradient instead: the claim (with a free index ``j``) is
     compared with central differences of ``layer(point)`` under an injected mask.
+
+    Identities of ``kind="replicate"`` are about what a procedure produces (a trained weight, a
+    learned running statistic): ``simulate(point, rng, n)`` runs ``n`` independent replicates
+    of the procedure with the network core, vectorized over the leading axis, and returns one
+    value per replicate; the left side is their mean (or variance), checked by batch means over
+    ``replicates`` runs with the same z-test as the Monte Carlo route.
     """
 
     name: str
@@ -60,7 +67,7 @@ class Identity:
     params: tuple
     symbolic: Callable
     simulate: Callable | None
-    n_masks: Callable
+    n_masks: Callable | None = None
     statistic: str = "mean"
     probability: str = "q"
     noise_degree: int = 0
@@ -70,6 +77,8 @@ class Identity:
     #: for ``kind="gradient"``: ``layer(point)`` builds the layer whose backward is checked
     kind: str = "moment"
     layer: Callable | None = None
+    #: for ``kind="replicate"``: independent runs per check (at least 2 per batch)
+    replicates: int = 256
 
     @property
     def family(self) -> str:
@@ -101,6 +110,8 @@ def register(identity: Identity) -> Identity:
         raise ValueError(f"identity {identity.name!r} is registered twice")
     if identity.expected not in EXPECTED:
         raise ValueError(f"expected must be one of {EXPECTED}, got {identity.expected!r}")
+    if identity.kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {identity.kind!r}")
     _REGISTRY[identity.name] = identity
     return identity
 

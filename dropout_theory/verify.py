@@ -73,6 +73,18 @@ def _exact(identity, point, claim) -> RouteResult:
     return RouteResult("exact", status, point, estimate, claim, tolerance=tol)
 
 
+def _z_test(route, point, claim, est, critical) -> RouteResult:
+    """The statistical contract's z-test of a batch-means estimate against the claim."""
+    diff = est.value - claim
+    if est.se == 0.0:
+        z = 0.0 if diff == 0 else np.inf
+    else:
+        z = diff / est.se
+    status = "agrees" if abs(z) <= critical else "disagrees"
+    return RouteResult(route, status, point, est.value, claim, est.se, float(z),
+                       critical * est.se, resolution(est.se, claim, critical))
+
+
 def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> RouteResult:
     k, drop = identity.n_masks(point), drop_probability(point)
 
@@ -82,14 +94,15 @@ def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> Ro
 
     est = batch_means(sample, n_samples=n_samples, root=root, name=key,
                       statistic=identity.statistic)
-    diff = est.value - claim
-    if est.se == 0.0:
-        z = 0.0 if diff == 0 else np.inf
-    else:
-        z = diff / est.se
-    status = "agrees" if abs(z) <= critical else "disagrees"
-    return RouteResult("montecarlo", status, point, est.value, claim, est.se, float(z),
-                       critical * est.se, resolution(est.se, claim, critical))
+    return _z_test("montecarlo", point, claim, est, critical)
+
+
+def _replicate(identity, point, claim, *, root, key, critical) -> RouteResult:
+    """Independent replicate runs of a procedure (training), batched over the leading axis."""
+    est = batch_means(lambda rng, n: identity.simulate(point, rng, n),
+                      n_samples=identity.replicates, root=root, name=key,
+                      statistic=identity.statistic, chunk=identity.replicates)
+    return _z_test("replicate", point, claim, est, critical)
 
 
 def claim_value(rhs, point) -> float:
@@ -139,6 +152,9 @@ def check_route(identity, route, point, rhs, *, root=0, n_samples=1 << 17,
     if route == "exact":
         return _exact(identity, point, claim)
     critical = z_crit(DEFAULT_ALPHA, 1) if critical is None else critical
+    if route == "replicate":
+        return _replicate(identity, point, claim, root=root, key=key or identity.name,
+                          critical=critical)
     return _montecarlo(identity, point, claim, root=root, key=key or identity.name,
                        n_samples=n_samples, critical=critical)
 
@@ -156,7 +172,7 @@ def verify(identities, *, root=0, n_samples=1 << 17, alpha=DEFAULT_ALPHA, n_poin
            progress=True) -> tuple[list[Verdict], dict]:
     """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate."""
     plan = _plan(identities, root, n_points)
-    n_mc = sum(len(points) for identity, points in plan if identity.kind == "moment")
+    n_mc = sum(len(points) for identity, points in plan if identity.kind != "gradient")
     critical = z_crit(alpha, max(n_mc, 1))
     verdicts = []
     for number, (identity, points) in enumerate(plan, 1):
@@ -166,15 +182,15 @@ def verify(identities, *, root=0, n_samples=1 << 17, alpha=DEFAULT_ALPHA, n_poin
         proof = prove_equal(lhs, rhs)
         routes = [RouteResult("symbolic", proof.status, residual=str(proof.residual))]
         for index, point in enumerate(points):
-            if identity.kind == "gradient":
-                routes.append(check_route(identity, "gradient", point, rhs, root=root,
-                                          key=f"{identity.name}#{index}"))
+            key = f"{identity.name}#{index}"
+            if identity.kind in ("gradient", "replicate"):
+                routes.append(check_route(identity, identity.kind, point, rhs, root=root,
+                                          critical=critical, key=key))
                 continue
             if identity.n_masks(point) <= min(EXACT_MAX_MASKS, MAX_MASK_BITS):
                 routes.append(check_route(identity, "exact", point, rhs))
             routes.append(check_route(identity, "montecarlo", point, rhs, root=root,
-                                      n_samples=n_samples, critical=critical,
-                                      key=f"{identity.name}#{index}"))
+                                      n_samples=n_samples, critical=critical, key=key))
         verdicts.append(Verdict(identity.name, identity.expected, _overall(routes), routes))
     meta = {"seed": root, "alpha": alpha, "samples": n_samples, "n_montecarlo_checks": n_mc,
             "z_crit": critical}
@@ -221,11 +237,14 @@ def sweep(identity, *, root: int = 0, n_points: int = 9, n_samples: int = 1 << 1
     grid = np.linspace(0.05, 0.95, 37)
     data.curves.append(("claim (symbolic right side)", grid,
                         [claim_value(rhs, {**point, name: v}) for v in grid]))
-    sims = [check_route(identity, "montecarlo", {**point, name: v}, rhs, root=root,
+    route = "replicate" if identity.kind == "replicate" else "montecarlo"
+    sims = [check_route(identity, route, {**point, name: v}, rhs, root=root,
                         n_samples=n_samples, key=f"{identity.name}#figure{k}")
             for k, v in enumerate(np.linspace(0.1, 0.9, n_points))]
-    data.points.append(("simulated (network core, 1 s.e.)", [r.point[name] for r in sims],
-                        [r.estimate for r in sims], [r.se for r in sims]))
+    label = "simulated (network core, 1 s.e.)" if route == "montecarlo" else \
+        "independent training runs (network core, 1 s.e.)"
+    data.points.append((label, [r.point[name] for r in sims], [r.estimate for r in sims],
+                        [r.se for r in sims]))
     return data
 
 
