@@ -1,4 +1,4 @@
-"""Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...]``."""
+"""Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...] | check FILE``."""
 from __future__ import annotations
 
 import argparse
@@ -37,10 +37,51 @@ def _build() -> argparse.ArgumentParser:
     ver.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                      help="family-wise false-alarm rate of the run (default 1e-6)")
     ver.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_check(sub)
     fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
     fig.add_argument("--out", default="figures", help="output directory (default figures/)")
     fig.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     return parser
+
+
+def _add_check(sub) -> None:
+    chk = sub.add_parser("check", help="check your own claims from a TOML file; exit 1 unless "
+                                       "all hold")
+    chk.add_argument("file", help="claim file (TOML with [[claim]] tables)")
+    chk.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
+    chk.add_argument("--samples", type=int, default=1 << 16,
+                     help="Monte Carlo samples per point (default 65536)")
+    chk.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                     help="family-wise false-alarm rate of the run (default 1e-6)")
+    chk.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _check(args) -> int:
+    from .claims import check, to_json
+    from .claims.checker import stderr_progress
+    check_positive_int(args.samples, name="--samples")
+    if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
+        raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
+    report = check(args.file, seed=args.seed, n_samples=args.samples, alpha=args.alpha,
+                   progress=stderr_progress)
+    document = to_json(report)
+    if args.json:
+        print(json.dumps(document, indent=2))
+    else:
+        meta = report["meta"]
+        print(f"seed {meta['seed']}, {meta['samples']} samples per Monte Carlo point, "
+              f"family-wise alpha {meta['alpha']:g} over {meta['n_montecarlo_checks']} Monte "
+              f"Carlo checks (critical |z| {meta['z_crit_two_sided']:.2f} two-sided)")
+        for r in report["claims"]:
+            print(f"{r.name:32s} {r.verdict:12s} symbolic {r.symbolic:14s} {r.message}")
+            if r.counterexample and r.verdict != "holds":
+                c = r.counterexample
+                print(f"    counterexample ({c['label']}, {c['route']}): {c['point']}")
+                print(f"    lhs = {c['lhs']:.6g}, rhs = {c['rhs']:.6g}, "
+                      + (f"z = {c['z']:.3g}" if c.get("z") is not None else
+                         f"{c.get('discrepancy_in_rounding_bounds') or 0:.3g} rounding bounds"))
+        print("summary: " + ", ".join(f"{v} {k}" for k, v in document["summary"].items()))
+    return 0 if all(r.verdict == "holds" for r in report["claims"]) else 1
 
 
 def _list(args) -> int:
@@ -102,7 +143,7 @@ def main(argv=None) -> int:
     args = _build().parse_args(argv)
     try:
         return {"list": _list, "derive": _derive, "verify": _verify,
-                "figures": _figures}[args.command](args)
+                "figures": _figures, "check": _check}[args.command](args)
     except ValueError as exc:
         print(f"dropout-theory: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,355 @@
+"""Safe parser: claim text (untrusted) to SymPy, through a whitelist of ``ast`` nodes and names.
+
+The text is parsed with :func:`ast.parse` and nothing else: no ``eval``, ``exec``,
+``sympify`` or ``parse_expr`` ever sees it. Every node type is checked against a whitelist
+and every name against the claim's declarations; the SymPy objects are built here, node by
+node. Attribute access, imports, lambdas, comprehensions, keywords, strings, starred
+arguments and calls of anything but the listed functions are refused as :class:`ClaimError`.
+"""
+from __future__ import annotations
+
+import ast
+import keyword
+import math
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+__all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS",
+           "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT"]
+
+#: longest expression text accepted (claims are formulas, not programs)
+MAX_TEXT = 4000
+_MAX_NODES = 3000
+_MAX_DEPTH = 60
+#: largest |integer exponent| of a non-numeric base: powers of sums are expanded symbolically
+MAX_EXPONENT = 16
+_MAX_DIGITS = 4000
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_INDEX = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+class ClaimError(ValueError):
+    """Invalid claim input: the message names the claim (when known) and the problem."""
+
+
+class E(sp.Function):
+    """Expectation operator ``E(X)`` (replaced by a derived or estimated value)."""
+
+    nargs = 1
+
+
+class Var(sp.Function):
+    """Variance operator ``Var(X)``."""
+
+    nargs = 1
+
+
+class Cov(sp.Function):
+    """Covariance operator ``Cov(X, Y)``."""
+
+    nargs = 2
+
+
+class P(sp.Function):
+    """Probability of an event ``P(X > c)``."""
+
+    nargs = 1
+
+
+OPERATORS = {"E": E, "Var": Var, "Cov": Cov, "P": P}
+
+_SQRT2 = sp.sqrt(2)
+FUNCTIONS = {
+    "exp": (1, sp.exp), "log": (1, sp.log), "sqrt": (1, sp.sqrt), "Abs": (1, sp.Abs),
+    "tanh": (1, sp.tanh), "erf": (1, sp.erf),
+    "Max": (None, sp.Max), "Min": (None, sp.Min),
+    "relu": (1, lambda z: sp.Max(0, z)),
+    "sigmoid": (1, lambda z: 1 / (1 + sp.exp(-z))),
+    "Phi": (1, lambda z: (1 + sp.erf(z / _SQRT2)) / 2),
+    "phi": (1, lambda z: sp.exp(-z ** 2 / 2) / sp.sqrt(2 * sp.pi)),
+}
+_CONSTANTS = {"pi": sp.pi}
+RESERVED = set(FUNCTIONS) | set(OPERATORS) | set(_CONSTANTS) | {"Sum"}
+
+_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+           ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
+_COMPARE = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan, ast.Gt: sp.StrictGreaterThan,
+            ast.GtE: sp.GreaterThan, ast.Eq: sp.Eq, ast.NotEq: sp.Ne}
+
+
+def check_identifier(name, what: str) -> str:
+    """A declared name: letters, digits, underscores; not a keyword, reserved word or dunder."""
+    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
+        raise ClaimError(f"{what} {name!r} is not a valid name (letters, digits and _ only, "
+                         f"starting with a letter)")
+    if name in RESERVED:
+        raise ClaimError(f"{what} {name!r} is reserved for a function or operator")
+    return name
+
+
+@dataclass
+class Namespace:
+    """What a claim declares: names to SymPy objects, array ranks and random names."""
+
+    scalars: dict = field(default_factory=dict)      # name -> Symbol
+    arrays: dict = field(default_factory=dict)       # name -> (IndexedBase, rank)
+    defines: dict = field(default_factory=dict)      # name -> parsed expression
+    random: set = field(default_factory=set)         # names of random scalars and arrays
+    dimensions: set = field(default_factory=set)     # names of dimension symbols
+
+    def declared(self, name: str) -> bool:
+        return name in self.scalars or name in self.arrays or name in self.defines
+
+
+class _Builder:
+    """Walks a checked AST and builds the SymPy expression; raises ClaimError on anything else."""
+
+    def __init__(self, names: Namespace, *, allow_operators: bool):
+        self.names, self.allow_operators = names, allow_operators
+        self.bound: dict = {}        # Sum index name -> Symbol
+        self.inside_operator = False
+        self.inside_event = False
+
+    def build(self, node):
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise ClaimError(f"{_describe(node)} is not allowed in a claim expression")
+        return method(node)
+
+    def _Expression(self, node):
+        return self.build(node.body)
+
+    def _Constant(self, node):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ClaimError(f"the constant {value!r} is not a number")
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ClaimError(f"the number {value!r} is not finite")
+            return sp.Rational(repr(value))  # exact decimal: 0.1 is 1/10 in the proof
+        if len(str(abs(value))) > _MAX_DIGITS:
+            raise ClaimError("a number has too many digits")
+        return sp.Integer(value)
+
+    def _UnaryOp(self, node):
+        if isinstance(node.op, ast.Not) and self.inside_event:
+            return sp.Not(self.build(node.operand))
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise ClaimError(f"the operator {_describe(node.op)} is not allowed")
+        value = _expr(self.build(node.operand))
+        return -value if isinstance(node.op, ast.USub) else value
+
+    def _BinOp(self, node):
+        left, right = _expr(self.build(node.left)), _expr(self.build(node.right))
+        if isinstance(node.op, ast.Pow):
+            return _power(left, right)
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise ClaimError(f"the operator {_describe(node.op)} is not allowed "
+                             f"(use + - * / **)")
+        return op(left, right)
+
+    def _Name(self, node):
+        name = node.id
+        if name in self.bound:
+            return self.bound[name]
+        if name in _CONSTANTS:
+            return _CONSTANTS[name]
+        names = self.names
+        if name in names.scalars:
+            return names.scalars[name]
+        if name in names.defines:
+            value = names.defines[name]
+            if self.inside_operator and value.has(*OPERATORS.values()):
+                raise ClaimError(f"{name!r} contains E/Var/Cov/P and cannot sit inside another "
+                                 f"one (nested operators are not supported)")
+            return value
+        if name in names.arrays:
+            raise ClaimError(f"the array {name!r} must be indexed, e.g. {name}[j]")
+        if name in FUNCTIONS or name in OPERATORS or name == "Sum":
+            raise ClaimError(f"{name!r} is a function: call it, e.g. {name}(...)")
+        raise ClaimError(f"undeclared name {name!r} (declare it in [claim.symbols], "
+                         f"[claim.random] or [claim.define])")
+
+    def _Subscript(self, node):
+        if not isinstance(node.value, ast.Name) or node.value.id not in self.names.arrays:
+            raise ClaimError(f"only declared arrays can be indexed, not {_describe(node.value)}")
+        base, rank = self.names.arrays[node.value.id]
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if len(parts) != rank:
+            raise ClaimError(f"{node.value.id!r} has {rank} ind{'ex' if rank == 1 else 'ices'}, "
+                             f"got {len(parts)}")
+        return base[tuple(self._index(p) for p in parts)]
+
+    def _index(self, node):
+        if isinstance(node, ast.Name) and node.id in self.bound:
+            return self.bound[node.id]
+        if isinstance(node, ast.Name) and node.id in self.names.dimensions:
+            return self.names.scalars[node.id]
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.value >= 1:
+            return sp.Integer(node.value)
+        raise ClaimError(f"an index must be a Sum index, a dimension or a positive integer, "
+                         f"not {_describe(node)}")
+
+    def _Call(self, node):
+        if not isinstance(node.func, ast.Name):
+            raise ClaimError(f"only the listed functions can be called, not "
+                             f"{_describe(node.func)}")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ClaimError(f"{node.func.id}() takes plain positional arguments only")
+        name = node.func.id
+        if name == "Sum":
+            return self._sum(node)
+        if name in OPERATORS:
+            return self._operator(name, node.args)
+        if name not in FUNCTIONS:
+            raise ClaimError(f"unknown function {name!r}; allowed: "
+                             f"{', '.join(sorted(FUNCTIONS))}, E, Var, Cov, P, Sum")
+        arity, make = FUNCTIONS[name]
+        if (arity is not None and len(node.args) != arity) or (arity is None and len(node.args) < 2):
+            raise ClaimError(f"{name}() takes {arity or 'at least 2'} argument(s), "
+                             f"got {len(node.args)}")
+        return make(*[_expr(self.build(a)) for a in node.args])
+
+    def _operator(self, name, args):
+        if not self.allow_operators:
+            raise ClaimError(f"{name}() is not allowed here")
+        if self.inside_operator:
+            raise ClaimError(f"{name}() inside another E/Var/Cov/P is not supported")
+        arity = 2 if name == "Cov" else 1
+        if len(args) != arity:
+            raise ClaimError(f"{name}() takes {arity} argument(s), got {len(args)}")
+        self.inside_operator, self.inside_event = True, name == "P"
+        try:
+            built = [self.build(a) for a in args]
+        finally:
+            self.inside_operator = self.inside_event = False
+        if name == "P":
+            if not isinstance(built[0], (sp.core.relational.Relational, sp.logic.boolalg.Boolean)):
+                raise ClaimError("P() takes an event, a comparison such as P(z > 1/2)")
+            return P(built[0])
+        return OPERATORS[name](*[_expr(b) for b in built])
+
+    def _Compare(self, node):
+        if not self.inside_event:
+            raise ClaimError("comparisons are only allowed as events inside P(...)")
+        values = [_expr(self.build(node.left))] + [_expr(self.build(c)) for c in node.comparators]
+        parts = []
+        for op, a, b in zip(node.ops, values, values[1:]):
+            relation = _COMPARE.get(type(op))
+            if relation is None:
+                raise ClaimError(f"the comparison {_describe(op)} is not allowed")
+            parts.append(relation(a, b))
+        return sp.And(*parts) if len(parts) > 1 else parts[0]
+
+    def _BoolOp(self, node):
+        if not self.inside_event:
+            raise ClaimError("'and'/'or' are only allowed inside P(...)")
+        values = [self.build(v) for v in node.values]
+        return sp.And(*values) if isinstance(node.op, ast.And) else sp.Or(*values)
+
+    def _sum(self, node):
+        if len(node.args) < 2:
+            raise ClaimError("Sum() takes an expression and limits: Sum(expr, (j, 1, d))")
+        limits, added = [], []
+        try:
+            for limit in node.args[1:]:
+                if not (isinstance(limit, ast.Tuple) and len(limit.elts) == 3
+                        and isinstance(limit.elts[0], ast.Name)):
+                    raise ClaimError("each Sum limit must be a tuple (index, lower, upper), "
+                                     "e.g. (j, 1, d)")
+                index = limit.elts[0].id
+                if not _INDEX.match(index) or self.names.declared(index) or index in self.bound \
+                        or index in RESERVED or keyword.iskeyword(index):
+                    raise ClaimError(f"Sum index {index!r} must be a lowercase name that is "
+                                     f"not declared or already in use")
+                low, high = (self._bound(e) for e in limit.elts[1:])
+                symbol = sp.Symbol(index, integer=True)
+                self.bound[index] = symbol
+                added.append(index)
+                limits.append((symbol, low, high))
+            body = _expr(self.build(node.args[0]))
+        finally:
+            for index in added:
+                self.bound.pop(index, None)
+        return sp.Sum(body, *limits)
+
+    def _bound(self, node):
+        value = _expr(self.build(node))
+        allowed = {self.names.scalars[n] for n in self.names.dimensions} | set(self.bound.values())
+        if not value.free_symbols <= allowed or not (value.is_integer or value.free_symbols):
+            raise ClaimError(f"Sum bounds must be integers or dimensions, got {value}")
+        return value
+
+
+def _expr(value):
+    if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
+        raise ClaimError("a comparison or event can only be the argument of P(...)")
+    return value
+
+
+def _power(base, exponent):
+    if exponent.is_number and not exponent.is_Rational:
+        return base ** exponent
+    if exponent.is_Integer and abs(exponent) > MAX_EXPONENT and not base.is_number:
+        raise ClaimError(f"exponent {exponent} is too large (at most {MAX_EXPONENT} in absolute "
+                         f"value for a non-numeric base)")
+    if base.is_Rational and exponent.is_Rational:
+        size = max(len(str(abs(base.p))), len(str(base.q)))
+        if size * abs(float(exponent)) > _MAX_DIGITS:
+            raise ClaimError(f"the number {base}**{exponent} is too large")
+    return base ** exponent
+
+
+def _describe(node) -> str:
+    text = type(node).__name__
+    return {"Attribute": "attribute access (.)", "Lambda": "lambda", "ListComp": "a comprehension",
+            "GeneratorExp": "a comprehension", "SetComp": "a comprehension",
+            "DictComp": "a comprehension", "Call": "a call", "Mod": "%", "FloorDiv": "//",
+            "MatMult": "@", "NamedExpr": "':='", "Invert": "~", "BitXor": "^"}.get(text, text)
+
+
+def _validate_tree(tree) -> None:
+    count = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > _MAX_NODES or depth > _MAX_DEPTH:
+            raise ClaimError("the expression is too large or too deeply nested")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def parse_expression(text, names: Namespace, *, allow_operators: bool = True) -> sp.Expr:
+    """Parse one claim expression into SymPy, or raise :class:`ClaimError`.
+
+    Examples
+    --------
+    >>> ns = Namespace(scalars={"q": sp.Symbol("q", positive=True)})
+    >>> parse_expression("(1 - q)/q", ns)
+    (1 - q)/q
+    >>> parse_expression("q.__class__", ns)
+    Traceback (most recent call last):
+    ...
+    dropout_theory.claims.parser.ClaimError: attribute access (.) is not allowed in a claim expression
+    """
+    if not isinstance(text, str):
+        raise ClaimError(f"an expression must be a string, got {type(text).__name__}")
+    if len(text) > MAX_TEXT:
+        raise ClaimError(f"the expression is longer than {MAX_TEXT} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ClaimError(f"syntax error in {text!r}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        raise ClaimError(f"cannot parse {text[:60]!r}: {type(exc).__name__}") from None
+    _validate_tree(tree)
+    try:
+        return _expr(_Builder(names, allow_operators=allow_operators).build(tree))
+    except ClaimError:
+        raise
+    except (RecursionError, MemoryError, OverflowError, TypeError, ValueError,
+            ArithmeticError, AttributeError) as exc:  # SymPy refusing a combination
+        raise ClaimError(f"cannot build {text[:60]!r}: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,286 @@
+"""Claim schema: a TOML file or a dict becomes a validated :class:`Claim`.
+
+Every problem is a :class:`~dropout_theory.claims.parser.ClaimError` whose message starts with
+``claim 'NAME':`` and names the field and the value, so the CLI can report it without a
+traceback.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
+from .parser import OPERATORS, ClaimError, Namespace, check_identifier, parse_expression
+
+__all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "RELATIONS"]
+
+#: scalar domains: SymPy assumptions of the symbol
+DOMAINS = {"keep": {"positive": True}, "probability": {"positive": True},
+           "real": {"real": True}, "positive": {"positive": True},
+           "nonnegative": {"nonnegative": True}, "dimension": {"integer": True, "positive": True}}
+_ARRAY_DOMAINS = ("real", "positive", "nonnegative")
+RELATIONS = ("==", "<=", ">=")
+_KEYS = {"name", "lhs", "rhs", "relation", "source", "symbols", "define", "random", "expected"}
+_VERDICTS = ("holds", "fails", "inconclusive")
+_DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform)}
+_DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
+
+
+@dataclass(frozen=True)
+class RandomSpec:
+    """A random variable: ``kind`` (Bernoulli, Normal, Uniform), parameters and shape."""
+
+    name: str
+    kind: str
+    params: tuple
+    shape: tuple = ()
+
+
+@dataclass
+class Claim:
+    """A validated claim: parsed sides, declarations and the random space for the engine."""
+
+    name: str
+    lhs: sp.Expr
+    rhs: sp.Expr
+    relation: str = "=="
+    source: str = ""
+    expected: str | None = None
+    text: dict = field(default_factory=dict)        # lhs/rhs as written
+    domains: dict = field(default_factory=dict)     # name -> (domain, shape)
+    random: dict = field(default_factory=dict)      # name -> RandomSpec
+    names: Namespace = field(default_factory=Namespace)
+    space: RandomSpace = field(default_factory=RandomSpace)
+    min_sizes: dict = field(default_factory=dict)   # dimension name -> smallest legal value
+
+    def symbol(self, name: str):
+        return self.names.scalars.get(name) or self.names.arrays[name][0]
+
+
+def _shape(text: str, dimensions: set, where: str) -> tuple:
+    shape = []
+    for part in (p.strip() for p in text.split(",")):
+        if part.isdigit() and int(part) >= 1:
+            shape.append(int(part))
+        elif part in dimensions:
+            shape.append(part)
+        else:
+            raise ClaimError(f"{where}: shape entry {part!r} must be a positive integer or a "
+                             f"name declared as \"dimension\"")
+    return tuple(shape)
+
+
+def _domains(table) -> dict:
+    if not isinstance(table, dict):
+        raise ClaimError(f"[claim.symbols] must be a table of name = \"domain\", got {table!r}")
+    parsed = {}
+    for name, text in table.items():
+        check_identifier(name, "symbol")
+        match = _DOMAIN_TEXT.match(text) if isinstance(text, str) else None
+        if match is None or match.group(1) not in DOMAINS:
+            raise ClaimError(f"symbol {name!r}: unknown domain {text!r}; use one of "
+                             f"{', '.join(DOMAINS)} or \"real[d]\", \"real[n, d]\"")
+        parsed[name] = (match.group(1), match.group(2))
+    dims = {n for n, (dom, shape) in parsed.items() if dom == "dimension" and shape is None}
+    result = {}
+    for name, (domain, shape) in parsed.items():
+        if shape is None:
+            result[name] = (domain, ())
+        elif domain not in _ARRAY_DOMAINS:
+            raise ClaimError(f"symbol {name!r}: arrays take a domain among {_ARRAY_DOMAINS}, "
+                             f"got {domain!r}")
+        else:
+            result[name] = (domain, _shape(shape, dims, f"symbol {name!r}"))
+    return result
+
+
+def _distribution(name: str, text, names: Namespace) -> RandomSpec:
+    where = f"random {name!r}"
+    if not isinstance(text, str):
+        raise ClaimError(f"{where}: expected a string such as \"Bernoulli(q)\", got {text!r}")
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ClaimError(f"{where}: cannot parse {text!r} ({type(exc).__name__})") from None
+    shape = ()
+    if isinstance(node, ast.Subscript):
+        shape = _shape(ast.unparse(node.slice).strip("()"), names.dimensions, where)
+        node = node.value
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in _DISTRIBUTIONS and not node.keywords):
+        raise ClaimError(f"{where}: {text!r} is not Bernoulli(q), Normal(mu, sigma) or "
+                         f"Uniform(a, b), optionally followed by a shape [d] or [n, d]")
+    kind = node.func.id
+    arity, _ = _DISTRIBUTIONS[kind]
+    if len(node.args) != arity:
+        raise ClaimError(f"{where}: {kind} takes {arity} parameter(s), got {len(node.args)}")
+    params = tuple(parse_expression(ast.unparse(a), names, allow_operators=False)
+                   for a in node.args)
+    for value in params:
+        if value.has(sp.Indexed) or any(n in names.random for n in map(str, value.free_symbols)):
+            raise ClaimError(f"{where}: parameters must be numbers or declared scalar symbols, "
+                             f"got {value}")
+    _check_constant_params(where, kind, params)
+    return RandomSpec(name, kind, params, shape)
+
+
+def _check_constant_params(where: str, kind: str, params: tuple) -> None:
+    values = [float(v) if v.is_number else None for v in params]
+    if kind == "Bernoulli" and values[0] is not None and not 0.0 <= values[0] <= 1.0:
+        raise ClaimError(f"{where}: Bernoulli probability must be in [0, 1], got {params[0]}")
+    if kind == "Normal" and values[1] is not None and values[1] < 0:
+        raise ClaimError(f"{where}: Normal standard deviation must be >= 0, got {params[1]}")
+    if kind == "Uniform" and None not in values and not values[0] < values[1]:
+        raise ClaimError(f"{where}: Uniform(a, b) needs a < b, got {params[0]}, {params[1]}")
+
+
+def _register(claim: Claim, table) -> None:
+    names, space = claim.names, claim.space
+    for name, (domain, shape) in claim.domains.items():
+        if shape:
+            names.arrays[name] = (sp.IndexedBase(name, real=True), len(shape))
+        else:
+            names.scalars[name] = sp.Symbol(name, **DOMAINS[domain])
+            if domain == "dimension":
+                names.dimensions.add(name)
+    if not isinstance(table, dict):
+        raise ClaimError(f"[claim.random] must be a table of name = \"distribution\", got {table!r}")
+    for name, text in table.items():
+        check_identifier(name, "random variable")
+        if name in claim.domains:
+            raise ClaimError(f"{name!r} is declared both in [claim.symbols] and [claim.random]")
+        spec = _distribution(name, text, names)
+        _, make = _DISTRIBUTIONS[spec.kind]
+        dist = make(*spec.params)
+        if spec.shape:
+            names.arrays[name] = (space.array(name, dist), len(spec.shape))
+        else:
+            names.scalars[name] = space.scalar(name, dist)
+        names.random.add(name)
+        claim.random[name] = spec
+
+
+def _random_outside(expr: sp.Expr, names: Namespace):
+    """Names of random variables that appear outside E/Var/Cov/P."""
+    if isinstance(expr, tuple(OPERATORS.values())):
+        return set()
+    if isinstance(expr, sp.Indexed):
+        return {str(expr.base)} & names.random
+    if isinstance(expr, sp.Symbol):
+        return {expr.name} & names.random
+    found = set()
+    for arg in expr.args:
+        found |= _random_outside(arg, names)
+    return found
+
+
+def _min_sizes(claim: Claim, exprs) -> dict:
+    shapes = {n: s for n, (_, s) in claim.domains.items() if s}
+    shapes.update({n: spec.shape for n, spec in claim.random.items() if spec.shape})
+    sizes = {}
+    for expr in exprs:
+        for item in expr.atoms(sp.Indexed):
+            for axis, index in zip(shapes[str(item.base)], item.indices):
+                if isinstance(axis, str) and index.is_Integer:
+                    sizes[axis] = max(sizes.get(axis, 1), int(index))
+                elif isinstance(axis, int) and index.is_Integer and int(index) > axis:
+                    raise ClaimError(f"index {index} of {item.base} is beyond its size {axis}")
+    return sizes
+
+
+def _text(entry: dict, key: str, required: bool = True):
+    value = entry.get(key)
+    if not required and (value is None or value == ""):
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ClaimError(f"{key!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _build(entry: dict) -> Claim:
+    unknown = set(entry) - _KEYS
+    if unknown:
+        raise ClaimError(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+    relation = entry.get("relation", "==")
+    if relation not in RELATIONS:
+        raise ClaimError(f"relation must be one of {RELATIONS}, got {relation!r}")
+    expected = entry.get("expected")
+    if expected is not None and expected not in _VERDICTS:
+        raise ClaimError(f"expected must be one of {_VERDICTS}, got {expected!r}")
+    claim = Claim(name=entry["name"], lhs=sp.S.Zero, rhs=sp.S.Zero, relation=relation,
+                  source=_text(entry, "source", required=False) or "", expected=expected,
+                  text={"lhs": _text(entry, "lhs"), "rhs": _text(entry, "rhs")},
+                  domains=_domains(entry.get("symbols", {})))
+    _register(claim, entry.get("random", {}))
+    defines = entry.get("define", {})
+    if not isinstance(defines, dict):
+        raise ClaimError(f"[claim.define] must be a table of name = \"expression\", got {defines!r}")
+    for name, text in defines.items():
+        check_identifier(name, "define")
+        if claim.names.declared(name):
+            raise ClaimError(f"define {name!r} clashes with a declared name")
+        try:
+            claim.names.defines[name] = parse_expression(text, claim.names)
+        except ClaimError as exc:
+            raise ClaimError(f"define {name!r}: {exc}") from None
+    for side in ("lhs", "rhs"):
+        try:
+            value = parse_expression(claim.text[side], claim.names)
+        except ClaimError as exc:
+            raise ClaimError(f"{side}: {exc}") from None
+        outside = _random_outside(value, claim.names)
+        if outside:
+            raise ClaimError(f"{side}: random variable(s) {sorted(outside)} appear outside "
+                             f"E(), Var(), Cov() or P(); a claim compares numbers")
+        setattr(claim, side, value)
+    claim.min_sizes = _min_sizes(claim, (claim.lhs, claim.rhs))
+    return claim
+
+
+def claim_from_dict(entry) -> Claim:
+    """Validate one claim given as a dict (the TOML ``[[claim]]`` table)."""
+    if not isinstance(entry, dict):
+        raise ClaimError(f"a claim must be a table (dict), got {type(entry).__name__}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ClaimError(f"every claim needs a non-empty string 'name', got {name!r}")
+    try:
+        return _build(entry)
+    except ClaimError as exc:
+        raise ClaimError(f"claim {name!r}: {exc}") from None
+    except RecursionError:
+        raise ClaimError(f"claim {name!r}: expression too deeply nested") from None
+
+
+def load_claims(path) -> list[Claim]:
+    """Read and validate every ``[[claim]]`` of a TOML file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ClaimError(f"cannot read claim file {str(path)!r}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ClaimError(f"{str(path)!r} is not valid TOML: {exc}") from None
+    return claims_from_tables(data, where=str(path))
+
+
+def claims_from_tables(data: dict, *, where: str = "input") -> list[Claim]:
+    """Validate ``{"claim": [table, ...]}``; names must be unique."""
+    entries = data.get("claim") if isinstance(data, dict) else None
+    unknown = set(data) - {"claim"} if isinstance(data, dict) else set()
+    if not isinstance(entries, list) or not entries or unknown:
+        raise ClaimError(f"{where}: expected one or more [[claim]] tables and nothing else"
+                         + (f" (unknown top-level keys {sorted(unknown)})" if unknown else ""))
+    claims, seen = [], set()
+    for entry in entries:
+        claim = claim_from_dict(entry)
+        if claim.name in seen:
+            raise ClaimError(f"claim {claim.name!r}: duplicate name in {where}")
+        seen.add(claim.name)
+        claims.append(claim)
+    return claims
