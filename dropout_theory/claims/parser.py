@@ -135,7 +135,10 @@ class _Builder:
 
     def _UnaryOp(self, node):
         if isinstance(node.op, ast.Not) and self.inside_event:
-            return sp.Not(self.build(node.operand))
+            operand = self.build(node.operand)
+            if not _is_event(operand):
+                raise ClaimError("'not' negates a comparison, e.g. P(not x > 0)")
+            return sp.Not(operand)
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             raise ClaimError(f"the operator {_describe(node.op)} is not allowed")
         value = _expr(self.build(node.operand))
@@ -227,7 +230,7 @@ class _Builder:
         finally:
             self.inside_operator = self.inside_event = False
         if name == "P":
-            if not isinstance(built[0], (sp.core.relational.Relational, sp.logic.boolalg.Boolean)):
+            if not _is_event(built[0]):
                 raise ClaimError("P() takes an event, a comparison such as P(z > 1/2)")
             return P(built[0])
         return OPERATORS[name](*[_expr(b) for b in built])
@@ -248,6 +251,8 @@ class _Builder:
         if not self.inside_event:
             raise ClaimError("'and'/'or' are only allowed inside P(...)")
         values = [self.build(v) for v in node.values]
+        if not all(_is_event(v) for v in values):
+            raise ClaimError("'and'/'or' combine comparisons, e.g. P(x > 0 and y > 0)")
         return sp.And(*values) if isinstance(node.op, ast.And) else sp.Or(*values)
 
     def _sum(self, node):
@@ -284,8 +289,13 @@ class _Builder:
         return value
 
 
+def _is_event(value) -> bool:
+    """A comparison or a logical combination of comparisons (a SymPy Symbol is Boolean too)."""
+    return isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr)
+
+
 def _expr(value):
-    if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
+    if _is_event(value):
         raise ClaimError("a comparison or event can only be the argument of P(...)")
     return value
 

@@ -1,0 +1,132 @@
+"""Claim text is untrusted: hostile input is refused as ClaimError before anything runs."""
+import pathlib
+import re
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dropout_theory.claims import ClaimError, check, parse_expression
+from dropout_theory.claims.parser import Namespace
+from dropout_theory.cli import main
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "dropout_theory" / "claims"
+
+
+def _namespace():
+    return Namespace(scalars={"q": sp.Symbol("q", positive=True), "x": sp.Symbol("x", real=True)},
+                     arrays={"w": (sp.IndexedBase("w", real=True), 1)})
+
+
+def _payloads(sentinel):
+    s = str(sentinel)
+    return [
+        f"__import__('os').system('touch {s}')",
+        f"__import__('pathlib').Path('{s}').touch()",
+        f"open('{s}', 'w').write('x')",
+        f"eval(\"open('{s}', 'w')\")",
+        f"exec(\"open('{s}', 'w')\")",
+        "().__class__.__bases__[0].__subclasses__()",
+        "q.__class__.__mro__[-1].__subclasses__()",
+        "x.__dict__", "q._args", "q.func",
+        f"(lambda: open('{s}', 'w'))()",
+        f"[open('{s}', 'w') for _ in (1,)]",
+        f"{{k: open('{s}', 'w') for k in (1,)}}",
+        f"(open('{s}', 'w') for _ in (1,))",
+        f"(y := open('{s}', 'w'))",
+        f"getattr(q, '__class__')", "globals()", "locals()", "vars()", "breakpoint()",
+        f"exp(x) if open('{s}', 'w') else 1",
+        f"Sum(x, (j, 1, open('{s}', 'w')))",
+        f"E(__import__('os').system('touch {s}'))",
+        f"relu(*[open('{s}', 'w')])", "exp(x=1)",
+        f"'{s}'", "b'x'", "1j", "x @ x", "x % 2", "x // 2", "x ^ 2", "~x", "x if q else q",
+        "w[open]", "w[0]", "w[q]", "w[1:2]", "q[1]", "await q", "yield q",
+        "f'{q}'", "...", "None", "True", "x < q", "not q", "q and x",
+        "sympify('x')", "S('x')", "Symbol('os')", "Function('f')(x)", "parse_expr('x')",
+    ]
+
+
+def test_hostile_expressions_rejected_without_running(tmp_path):
+    sentinel = tmp_path / "pwned"
+    for text in _payloads(sentinel):
+        with pytest.raises(ClaimError):
+            parse_expression(text, _namespace())
+    assert not sentinel.exists()
+
+
+def test_hostile_claim_files_exit_2_without_running(tmp_path, capsys):
+    sentinel = tmp_path / "pwned"
+    for k, text in enumerate(_payloads(sentinel)):
+        path = tmp_path / f"claim{k}.toml"
+        path.write_text(f"[[claim]]\nname = \"evil{k}\"\nlhs = '''{text}'''\nrhs = \"0\"\n")
+        assert main(["check", str(path)]) == 2, text
+        err = capsys.readouterr().err
+        assert f"evil{k}" in err and "Traceback" not in err
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("field,value", [
+    ("random", {"m": "__import__('os').system('touch SENTINEL')"}),
+    ("random", {"m": "Bernoulli(__import__('os').system('touch SENTINEL'))"}),
+    ("symbols", {"q": "__import__('os')"}),
+    ("define", {"a": "open('SENTINEL', 'w')"}),
+    ("symbols", {"__class__": "real"}),
+])
+def test_hostile_declarations_rejected(tmp_path, field, value):
+    sentinel = tmp_path / "SENTINEL"
+    value = {k: v.replace("SENTINEL", str(sentinel)) for k, v in value.items()}
+    entry = {"name": "evil", "lhs": "1", "rhs": "1", field: value}
+    with pytest.raises(ClaimError, match="claim 'evil'"):
+        check(entry)
+    assert not sentinel.exists()
+
+
+def test_no_dynamic_evaluation_in_the_claims_package():
+    """The package never hands text to eval/exec/sympify/parse_expr/lambdify."""
+    for path in PACKAGE.glob("*.py"):
+        source = path.read_text()
+        for forbidden in (r"\beval\(", r"\bexec\(", r"\bsympify\(", r"\bS\(", r"\bparse_expr\(",
+                          r"\blambdify\b", r"__import__", r"(?<!re\.)\bcompile\(", r"\bimportlib\b"):
+            assert not re.search(forbidden, source), f"{path.name} matches {forbidden}"
+
+
+def test_huge_numbers_and_deep_nesting_are_refused_quickly():
+    for text in ["9**9**9**9", "10**100000", "x**100", "(" * 500 + "x" + ")" * 500,
+                 "-" * 5000 + "x", "x" + "+x" * 3000]:
+        with pytest.raises(ClaimError):
+            parse_expression(text, _namespace())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=60))
+def test_fuzz_any_text(text):
+    try:
+        result = parse_expression(text, _namespace())
+    except ClaimError:
+        return
+    assert isinstance(result, sp.Expr)
+
+
+_ALPHABET = "qxwjdE()[]+-*/., <>=_'\"0123456789Sum VarCovPexplogsqrtrelu:lambda"
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_fuzz_claim_like_text(text):
+    try:
+        result = parse_expression(text, _namespace())
+    except ClaimError:
+        return
+    assert isinstance(result, sp.Expr)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=_ALPHABET, max_size=30), st.text(alphabet=_ALPHABET, max_size=12))
+def test_fuzz_whole_claims(lhs, dist):
+    entry = {"name": "fuzz", "lhs": lhs, "rhs": "q", "symbols": {"q": "keep", "x": "real"},
+             "random": {"m": dist or "Bernoulli(q)"}}
+    try:
+        check(entry, n_samples=64, n_points=1)
+    except ClaimError:
+        pass
