@@ -49,8 +49,8 @@ def _add_check(sub) -> None:
                                        "all hold")
     chk.add_argument("file", help="claim file (TOML with [[claim]] tables)")
     chk.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
-    chk.add_argument("--samples", type=int, default=1 << 16,
-                     help="Monte Carlo samples per point (default 65536)")
+    chk.add_argument("--samples", type=int, default=1 << 18,
+                     help="Monte Carlo samples per point (default 262144)")
     chk.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                      help="family-wise false-alarm rate of the run (default 1e-6)")
     chk.add_argument("--json", action="store_true", help="machine-readable output")

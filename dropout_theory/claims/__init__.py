@@ -33,7 +33,7 @@ def _validated(source) -> list[Claim]:
 
 
 def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
-          alpha: float = DEFAULT_ALPHA, n_points: int = 3, progress=None) -> dict:
+          alpha: float = DEFAULT_ALPHA, n_points: int = 6, progress=None) -> dict:
     """Check a claim file (path), one claim (dict), a list of claims or ``{"claim": [...]}``.
 
     Returns ``{"claims": [ClaimResult, ...], "meta": {...}}``; :func:`to_json` turns it into the

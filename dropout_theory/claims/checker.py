@@ -27,8 +27,8 @@ from .schema import Claim
 
 __all__ = ["ClaimResult", "check_claims", "symbolic_route", "to_json", "DEFAULT_SAMPLES"]
 
-#: Monte Carlo samples per point by default: 32 batches of 2048
-DEFAULT_SAMPLES = 1 << 16
+#: Monte Carlo samples per point by default: 32 batches of 8192
+DEFAULT_SAMPLES = 1 << 18
 
 
 @dataclass
@@ -77,6 +77,9 @@ def symbolic_route(claim: Claim) -> tuple[str, str | None, str]:
         proof = prove_equal(*sides)
     except (NoClosedForm, ExpansionError) as exc:
         return "inconclusive", None, f"symbolic: {exc}"
+    except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError,
+            sp.PolynomialError) as exc:  # SymPy giving up on an odd combination is no verdict
+        return "inconclusive", None, f"symbolic: the engine stopped ({type(exc).__name__}: {exc})"
     residual = proof.residual
     if proof.status == "inconclusive" and not residual.has(sp.Sum):
         if sp.simplify(residual) == 0:
@@ -127,23 +130,51 @@ def _judge(claim: Claim, check: _Check, numbers: dict, critical: float) -> dict:
     z = diff / se if se > 0 else (0.0 if abs(diff) <= rounding else math.copysign(math.inf, diff))
     row.update(z=z, score=abs(z), status="fails" if excess > critical * se else "holds",
                resolution=resolution(se, numbers["rhs"], critical))
+    if se == 0 and excess > 0 and "frozen" in numbers:
+        _frozen(claim, row, numbers, rounding)
     return row
 
 
-def _numbers(check: _Check, *, root: int, n_samples: int) -> dict:
+def _frozen(claim: Claim, row: dict, numbers: dict, rounding: float) -> None:
+    """No variation in some random node: a zero se is no evidence of a zero sampling error."""
+    row["frozen"] = numbers["frozen"]
+    row.pop("resolution", None)  # a zero se resolves nothing
+    corners = numbers.get("corner_differences")
+    if corners is None:  # an unbounded statistic: a rare, unseen outcome could move it anywhere
+        row.update(status="unresolved", z=None, score=0.0)
+        return
+    excess = min({"==": abs(d), "<=": d, ">=": -d}[claim.relation] for d in corners)
+    if min(corners) < 0 < max(corners) and claim.relation == "==":
+        excess = 0.0
+    failed = excess > rounding
+    row.update(status="fails" if failed else "holds", z=None, score=math.inf if failed else 0.0,
+               plausible_differences=[min(corners), max(corners)])
+
+
+def _numbers(check: _Check, *, root: int, n_samples: int, tail: float) -> dict:
     if check.setup.route == "exact":
         return exact_difference(check.setup)
-    return montecarlo_difference(check.setup, n_samples=n_samples, root=root, name=check.name)
+    return montecarlo_difference(check.setup, n_samples=n_samples, root=root, name=check.name,
+                                 unseen=math.log(1.0 / tail))
+
+
+def _numeric_status(rows: list) -> str:
+    statuses = {r["status"] for r in rows}
+    for status in ("fails", "undefined"):
+        if status in statuses:
+            return status
+    return "unresolved" if statuses == {"unresolved"} else "holds"
 
 
 def _verdict(claim: Claim, rows: list, symbolic: tuple) -> ClaimResult:
     status, residual, note = symbolic
     failed = [r for r in rows if r["status"] == "fails"]
     undefined = [r for r in rows if r["status"] == "undefined"]
+    unresolved = [r for r in rows if r["status"] == "unresolved"]
     finite_z = [abs(r["z"]) for r in rows if r.get("z") is not None]
     worst = max(failed or rows, key=lambda r: r.get("score") or 0.0)
-    numeric = "fails" if failed else "undefined" if undefined else "holds"
-    resolutions = [r["resolution"] for r in rows if "resolution" in r]
+    numeric = _numeric_status(rows)
+    resolutions = [r["resolution"] for r in rows if "resolution" in r and r["status"] == "holds"]
     result = ClaimResult(claim.name, "holds", status, numeric, "", residual,
                          max_abs_z=max(finite_z) if finite_z else None,
                          resolution=max(resolutions) if resolutions else None, points=rows,
@@ -155,13 +186,19 @@ def _verdict(claim: Claim, rows: list, symbolic: tuple) -> ClaimResult:
         result.verdict, result.counterexample = "fails", _counterexample(worst)
         result.message = (f"{note} ({residual}); the numeric checks did not detect it at "
                           f"their resolution")
-    elif undefined:
+    elif undefined or numeric == "unresolved":
         result.verdict = "inconclusive"
-        result.counterexample = _counterexample(undefined[0])
-        result.message = f"a side is not finite at {len(undefined)} point(s); {note}"
+        result.counterexample = _counterexample((undefined or unresolved)[0])
+        result.message = (f"a side is not finite at {len(undefined)} point(s) and the samples "
+                          f"never varied at {len(unresolved)} (no point gave evidence); {note}")
     else:
         evidence = "proved and" if status == "proved" else "numeric evidence only:"
-        result.message = f"{evidence} holds at all {len(rows)} points; {note}"
+        held = len(rows) - len(unresolved)
+        result.message = f"{evidence} holds at all {held} resolved points; {note}"
+        if unresolved:
+            result.message += (f"; at {len(unresolved)} more the samples never varied (an "
+                               f"event rarer than 1/n_samples would decide), so they are no "
+                               f"evidence either way")
     return result
 
 
@@ -175,15 +212,20 @@ def _counterexample(row: dict) -> dict:
 
 
 def check_claims(claims, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
-                 alpha: float = DEFAULT_ALPHA, n_points: int = 3, progress=None) -> dict:
+                 alpha: float = DEFAULT_ALPHA, n_points: int = 6, progress=None) -> dict:
     """Check validated claims; returns ``{"claims": [ClaimResult], "meta": {...}}``.
 
     The run's family-wise false-alarm rate ``alpha`` is Bonferroni-split over every Monte Carlo
     check of the run; inequalities use one-sided critical values.
     """
     progress = progress or (lambda message: None)
-    plans = {claim.name: plan(claim, root=seed, n_points=n_points) for claim in claims}
+    plans, seconds = {}, {}
+    for claim in claims:  # every point first: the Bonferroni split needs the number of checks
+        start = time.perf_counter()
+        plans[claim.name] = _named(claim, plan, claim, root=seed, n_points=n_points)
+        seconds[claim.name] = time.perf_counter() - start
     n_mc = sum(c.setup.route == "montecarlo" for checks in plans.values() for c in checks)
+    progress(f"{len(claims)} claim(s), {n_mc} Monte Carlo checks share alpha = {alpha:g}")
     results = []
     for claim in claims:
         start = time.perf_counter()
@@ -192,16 +234,27 @@ def check_claims(claims, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
         critical = z_crit(alpha, max(n_mc, 1), two_sided=claim.relation == "==")
         rows = []
         for check in plans[claim.name]:
-            numbers = _numbers(check, root=seed, n_samples=n_samples)
+            numbers = _named(claim, _numbers, check, root=seed, n_samples=n_samples,
+                             tail=alpha / max(n_mc, 1))
             rows.append(_judge(claim, check, numbers, critical))
         result = _verdict(claim, rows, symbolic)
-        result.seconds = round(time.perf_counter() - start, 3)
+        result.seconds = round(time.perf_counter() - start + seconds[claim.name], 3)
         progress(f"claim {claim.name}: {result.verdict} ({result.seconds:.1f} s)")
         results.append(result)
     meta = {"seed": seed, "samples": n_samples, "alpha": alpha, "n_montecarlo_checks": n_mc,
             "z_crit_two_sided": z_crit(alpha, max(n_mc, 1)),
             "z_crit_one_sided": z_crit(alpha, max(n_mc, 1), two_sided=False)}
     return {"claims": results, "meta": meta}
+
+
+def _named(claim: Claim, function, *args, **kwargs):
+    """Run ``function``; invalid-input errors get the claim's name in front."""
+    try:
+        return function(*args, **kwargs)
+    except ClaimError as exc:
+        if str(exc).startswith("claim "):
+            raise
+        raise ClaimError(f"claim {claim.name!r}: {exc}") from None
 
 
 def _clean(value):

@@ -9,6 +9,7 @@ follows Student t with ``N_BATCHES - 1`` degrees of freedom as ``z_crit`` assume
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,8 @@ __all__ = ["Setup", "prepare", "exact_difference", "montecarlo_difference", "MAX
 
 #: exact enumeration when the random variables are at most this many Bernoulli entries
 MAX_EXACT_BITS = 16
+#: Monte Carlo draws per chunk: memory stays bounded whatever ``n_samples`` is
+CHUNK = 1 << 14
 
 
 @dataclass
@@ -75,31 +78,42 @@ def prepare(claim: Claim, lhs: sp.Expr, rhs: sp.Expr, subs: dict) -> Setup:
     return Setup(lhs, rhs, nodes, atoms, laws, "exact" if exact else "montecarlo")
 
 
-def _statistic(node, env, weights=None):
-    """The node's statistic over the rows of ``env``; ``weights`` are probabilities (exact)."""
-    def mean(values):
-        values = np.broadcast_to(np.asarray(values, dtype=np.float64), (size,))
-        return float(weights @ values) if weights is not None else float(values.mean())
+def _arrays(node, env: dict, size: int):
+    """The node's per-outcome values: ``(X, X)`` for E, P and Var, ``(X, Y)`` for Cov."""
+    a = np.broadcast_to(np.asarray(to_numpy(node.args[0], env), dtype=np.float64), (size,))
+    if not isinstance(node, Cov):
+        return a, a
+    return a, np.broadcast_to(np.asarray(to_numpy(node.args[1], env), dtype=np.float64), (size,))
 
-    size = len(next(iter(env.values()))) if env else 1
+
+def _weighted(node, a, b, weights) -> tuple[float, float]:
+    """Exact statistic of one node and ``E|summand|``, the scale of its rounding error."""
+    mean_a = float(weights @ a)
     if isinstance(node, (E, P)):
-        return mean(to_numpy(node.args[0], env))
-    a = to_numpy(node.args[0], env)
-    b = a if isinstance(node, Var) else to_numpy(node.args[1], env)
-    centred = (np.asarray(a) - mean(a)) * (np.asarray(b) - mean(b))
-    value = mean(centred)
-    if weights is None:  # unbiased within the batch, so the mean over batches is unbiased
-        value *= size / (size - 1)
-    return value
+        return mean_a, float(weights @ np.abs(a))
+    centred = (a - mean_a) * (b - float(weights @ b))
+    return float(weights @ centred), float(weights @ np.abs(a * b))
 
 
-def _magnitude(node, env, weights) -> float:
-    """E|X| of the node's summands: the scale of its rounding error."""
-    inner = [to_numpy(a, env) for a in node.args]
-    if isinstance(node, (Var, Cov)):
-        inner = [np.asarray(inner[0]) * np.asarray(inner[-1])]
-    values = np.broadcast_to(np.abs(np.asarray(inner[0], dtype=np.float64)), weights.shape)
-    return float(weights @ values)
+class _Running:
+    """Means of ``a`` and ``b`` and their co-moment, merged chunk by chunk (Chan et al.)."""
+
+    def __init__(self):
+        self.n, self.mean_a, self.mean_b, self.comoment = 0, 0.0, 0.0, 0.0
+
+    def add(self, a, b) -> None:
+        n, mean_a, mean_b = a.size, float(a.mean()), float(b.mean())
+        comoment = float(((a - mean_a) * (b - mean_b)).sum())
+        total = self.n + n
+        delta_a, delta_b = mean_a - self.mean_a, mean_b - self.mean_b
+        self.comoment += comoment + delta_a * delta_b * self.n * n / total
+        self.mean_a += delta_a * n / total
+        self.mean_b += delta_b * n / total
+        self.n = total
+
+    def statistic(self, node) -> float:
+        """Mean for E and P; unbiased (co)variance for Var and Cov, so batch means are unbiased."""
+        return self.mean_a if isinstance(node, (E, P)) else self.comoment / (self.n - 1)
 
 
 def _sides(setup: Setup, env: dict) -> tuple[float, float]:
@@ -113,12 +127,14 @@ def exact_difference(setup: Setup) -> dict:
     masks, _ = next(enumerate_masks(k, 0.5, chunk_bits=MAX_EXACT_BITS))
     keep = np.array([params[0] for _, params in setup.laws], dtype=np.float64)
     weights = np.prod(np.where(masks == 1.0, keep, 1.0 - keep), axis=1)
+    # masks of probability 0 (q = 1 or 0) are not outcomes: log(0) there must not poison E
+    masks, weights = masks[weights > 0], weights[weights > 0]
     env = {atom: masks[:, c] for c, atom in enumerate(setup.atoms)}
     values, magnitude = {}, 0.0
     with np.errstate(all="ignore"):
         for node in setup.nodes:
-            values[node] = _statistic(node, env, weights)
-            magnitude += _magnitude(node, env, weights)
+            values[node], scale = _weighted(node, *_arrays(node, env, len(weights)), weights)
+            magnitude += scale
     lhs, rhs = _sides(setup, values)
     n_ops = (1 << k) * sum(count_nodes(n) for n in setup.nodes) + count_nodes(
         setup.lhs) + count_nodes(setup.rhs)
@@ -135,26 +151,69 @@ def _draw(law, rng, n: int) -> np.ndarray:
     return params[0] + (params[1] - params[0]) * rng.random(n)
 
 
-def montecarlo_difference(setup: Setup, *, n_samples: int, root: int, name: str) -> dict:
-    """Both sides from ``N_BATCHES`` independent batches; se of ``lhs - rhs`` across batches."""
+def _batch(setup: Setup, rng, size: int) -> tuple[list, float]:
+    """Statistics of every node over one batch, streamed in chunks; and E|summand| estimates."""
+    running = [_Running() for _ in setup.nodes]
+    magnitude = 0.0
+    for start in range(0, size, CHUNK):
+        n = min(CHUNK, size - start)
+        env = {atom: _draw(law, rng, n) for atom, law in zip(setup.atoms, setup.laws)}
+        for node, acc in zip(setup.nodes, running):
+            a, b = _arrays(node, env, n)
+            acc.add(a, b)
+            if start == 0:
+                magnitude += float(np.abs(a * b if isinstance(node, (Var, Cov)) else a).mean())
+    return [acc.statistic(node) for node, acc in zip(setup.nodes, running)], magnitude
+
+
+def montecarlo_difference(setup: Setup, *, n_samples: int, root: int, name: str,
+                          unseen: float) -> dict:
+    """Both sides from ``N_BATCHES`` independent batches; se of ``lhs - rhs`` across batches.
+
+    Random nodes whose statistic did not vary at all are reported as ``frozen``: their
+    sampling error is not estimable (an event rarer than ``1 / n_samples`` was never drawn).
+    Frozen probabilities are bounded instead (``corner_differences``), see :func:`_corners`.
+    """
     size = n_samples // N_BATCHES
     if size < 2:
         raise ClaimError(f"--samples must be at least {2 * N_BATCHES}, got {n_samples}")
     per_batch = np.empty((N_BATCHES, len(setup.nodes)))
-    magnitude = 0.0
     with np.errstate(all="ignore"):
         for b in range(N_BATCHES):
-            rng = generator(root, name, b)
-            env = {atom: _draw(law, rng, size) for atom, law in zip(setup.atoms, setup.laws)}
-            per_batch[b] = [_statistic(node, env) for node in setup.nodes]
-            if b == 0:
-                uniform = np.full(size, 1.0 / size)
-                magnitude = sum(_magnitude(node, env, uniform) for node in setup.nodes)
+            per_batch[b], scale = _batch(setup, generator(root, name, b), size)
+            magnitude = scale if b == 0 else magnitude
     overall = dict(zip(setup.nodes, per_batch.mean(axis=0)))
     lhs, rhs = _sides(setup, overall)
     diffs = np.array([np.subtract(*_sides(setup, dict(zip(setup.nodes, row))))
                       for row in per_batch])
     se = float(diffs.std(ddof=1) / np.sqrt(N_BATCHES)) if np.all(np.isfinite(diffs)) else np.nan
     n_ops = size * N_BATCHES * (1 + sum(count_nodes(n) for n in setup.nodes))
-    return {"lhs": lhs, "rhs": rhs, "se": se, "magnitude": magnitude + abs(lhs) + abs(rhs),
-            "n_ops": n_ops, "n_samples": size * N_BATCHES}
+    numbers = {"lhs": lhs, "rhs": rhs, "se": se, "magnitude": magnitude + abs(lhs) + abs(rhs),
+               "n_ops": n_ops, "n_samples": size * N_BATCHES}
+    frozen = [node for k, node in enumerate(setup.nodes)
+              if np.ptp(per_batch[:, k]) == 0 and _random(node, setup)]
+    if frozen:
+        numbers["frozen"] = [str(n) for n in frozen]
+        if all(isinstance(n, P) for n in frozen):
+            numbers["corner_differences"] = _corners(setup, overall, frozen,
+                                                     unseen / (size * N_BATCHES))
+    return numbers
+
+
+def _random(node, setup: Setup) -> bool:
+    return any(node.has(atom) for atom in setup.atoms)
+
+
+def _corners(setup: Setup, overall: dict, frozen: list, width: float) -> list:
+    """``lhs - rhs`` with each frozen probability moved to the ends of its plausible interval.
+
+    A probability whose ``N`` indicators were all equal to ``c`` lies within ``k / N`` of ``c``
+    except with probability ``exp(-k)``: the caller's ``unseen = k`` is the per-check tail.
+    """
+    ends = [sorted({min(1.0, max(0.0, overall[n] - width)), min(1.0, max(0.0, overall[n] + width))})
+            for n in frozen]
+    diffs = []
+    for corner in itertools.product(*ends):
+        values = {**overall, **dict(zip(frozen, corner))}
+        diffs.append(float(np.subtract(*_sides(setup, values))))
+    return diffs

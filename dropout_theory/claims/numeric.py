@@ -60,25 +60,45 @@ def _point(claim: Claim, rng, *, sizes: dict, fixed: dict, label: str) -> Point:
     return Point(values, label)
 
 
-def make_points(claim: Claim, *, root: int, n_random: int = 3) -> list[Point]:
-    """``n_random`` typical points (the first at the largest sizes) plus one per domain edge."""
+def _scalars(claim: Claim):
+    return [(n, dom) for n, (dom, shape) in claim.domains.items()
+            if dom != "dimension" and not shape]
+
+
+def _stratified(claim: Claim, rng, n: int, low: dict) -> list[dict]:
+    """``n`` typical points, each scalar's typical range cut into ``n`` strata, one per point,
+    in a random order (Latin hypercube); sizes cycle through their range, the first at the top."""
+    columns = {}
+    for name, domain in _scalars(claim):
+        (a, b), _ = _RULES[domain]
+        columns[name] = a + (b - a) * (rng.permutation(n) + rng.random(n)) / n
+    for name, smallest in low.items():
+        span = MAX_SIZE - smallest + 1
+        columns[name] = [MAX_SIZE] + [smallest + int(k) % span for k in rng.permutation(n)[1:]]
+    return [{name: (int(col[k]) if name in low else float(col[k]))
+             for name, col in columns.items()} for k in range(n)]
+
+
+def make_points(claim: Claim, *, root: int, n_random: int = 6) -> list[Point]:
+    """``n_random`` stratified typical points plus one point per domain edge (q = 1, p near 0
+    and 1, x = 0, ...) and one at the smallest sizes (d = 1)."""
     rng = generator(root, "claims/points/" + claim.name)
     dims = [n for n, (dom, shape) in claim.domains.items() if dom == "dimension" and not shape]
     low = {n: claim.min_sizes.get(n, 1) for n in dims}
     if any(v > MAX_SIZE for v in low.values()):
         raise ClaimError(f"claim {claim.name!r}: an index literal exceeds the largest checked "
                          f"size {MAX_SIZE}")
+    points = []
+    for values in _stratified(claim, rng, n_random, low):
+        sizes = {n: values.pop(n) for n in dims}
+        points.append(_point(claim, rng, sizes=sizes, fixed=values, label="typical"))
 
-    def sizes(k):
-        return {n: MAX_SIZE if k == 0 else int(rng.integers(low[n], MAX_SIZE + 1)) for n in dims}
+    def sizes():
+        return {n: int(rng.integers(low[n], MAX_SIZE + 1)) for n in dims}
 
-    points = [_point(claim, rng, sizes=sizes(k), fixed={}, label="typical")
-              for k in range(n_random)]
-    for name, (domain, shape) in claim.domains.items():
-        if domain == "dimension" or shape:
-            continue
+    for name, domain in _scalars(claim):
         for edge in _RULES[domain][1]:
-            points.append(_point(claim, rng, sizes=sizes(1), fixed={name: edge},
+            points.append(_point(claim, rng, sizes=sizes(), fixed={name: edge},
                                  label=f"edge {name} = {edge:g}"))
     if dims:
         points.append(_point(claim, rng, sizes=dict(low), fixed={},
@@ -118,6 +138,12 @@ def _shape_at(claim: Claim, name: str, point: Point) -> tuple:
     return tuple(s if isinstance(s, int) else point.values[s] for s in shape)
 
 
+def _real(number) -> float:
+    """A real float, or NaN for complex, infinite or undefined numbers (1/0, sqrt(-1))."""
+    value = complex(number) if number.is_finite else complex(np.nan, 0.0)
+    return value.real if value.imag == 0 else np.nan
+
+
 def count_nodes(expr) -> int:
     """Operations in a tree, the ``n_ops`` of a rounding-error bound."""
     return sum(1 for _ in sp.preorder_traversal(expr))
@@ -143,8 +169,8 @@ def to_numpy(expr, env: dict):
         raise ClaimError(f"no value for {expr}")
     if isinstance(expr, _OPERATOR_TYPES):
         raise ClaimError(f"no value for {expr}")
-    if expr.is_Number or isinstance(expr, sp.NumberSymbol):
-        return float(expr)
+    if expr.is_Atom and expr.is_number:  # numbers, pi, I, zoo, nan
+        return _real(expr)
     args = [to_numpy(a, env) for a in expr.args] if not expr.is_Relational else None
     if expr.is_Add:
         return sum(args[1:], args[0])

@@ -34,25 +34,33 @@ class ClaimError(ValueError):
     """Invalid claim input: the message names the claim (when known) and the problem."""
 
 
-class E(sp.Function):
+class _Operator(sp.Function):
+    """An unevaluated operator node; numeric arguments must not send SymPy to mpmath."""
+
+    @classmethod
+    def _should_evalf(cls, arg):
+        return -1
+
+
+class E(_Operator):
     """Expectation operator ``E(X)`` (replaced by a derived or estimated value)."""
 
     nargs = 1
 
 
-class Var(sp.Function):
+class Var(_Operator):
     """Variance operator ``Var(X)``."""
 
     nargs = 1
 
 
-class Cov(sp.Function):
+class Cov(_Operator):
     """Covariance operator ``Cov(X, Y)``."""
 
     nargs = 2
 
 
-class P(sp.Function):
+class P(_Operator):
     """Probability of an event ``P(X > c)``."""
 
     nargs = 1
@@ -284,7 +292,7 @@ class _Builder:
     def _bound(self, node):
         value = _expr(self.build(node))
         allowed = {self.names.scalars[n] for n in self.names.dimensions} | set(self.bound.values())
-        if not value.free_symbols <= allowed or not (value.is_integer or value.free_symbols):
+        if not value.free_symbols <= allowed or value.is_integer is not True:
             raise ClaimError(f"Sum bounds must be integers or dimensions, got {value}")
         return value
 

@@ -114,3 +114,31 @@ def test_reproducible_from_the_seed(tmp_path):
 
     assert numbers(3) == numbers(3)
     assert numbers(3) != numbers(4)
+
+
+def test_a_rare_event_never_drawn_is_no_evidence():
+    """relu(z) is 0 in every sample far in the tail: a zero se must not turn into |z| = inf."""
+    tail = check_claim(name="tail", lhs="E(relu(z))", rhs="10**(-30)", symbols={},
+                       random={"z": "Normal(-40, 1)"})
+    assert tail.verdict == "inconclusive" and tail.numeric == "unresolved"
+    assert all(p["status"] == "unresolved" for p in tail.points)
+
+
+def test_frozen_probabilities_are_bounded_not_ignored():
+    never = check_claim(name="never", lhs="P(z > 100)", rhs="1/2", symbols={},
+                        random={"z": "Normal(0, 1)"})
+    assert never.verdict == "fails" and never.numeric == "fails"
+    tiny = check_claim(name="tiny", lhs="P(z > 100)", rhs="0", symbols={},
+                       random={"z": "Normal(0, 1)"})
+    assert tiny.verdict == "holds"
+
+
+def test_operators_of_constants_are_exact():
+    result = check_claim(name="const", lhs="E(q) + Var(q)", rhs="q", **MASK)
+    assert result.verdict == "holds" and result.symbolic == "proved"
+
+
+@pytest.mark.parametrize("lhs", ["1/0", "sqrt(-1)", "log(0)", "exp(1000)"])
+def test_undefined_values_never_crash(lhs):
+    result = check_claim(name="odd", lhs=lhs, rhs="q", **MASK)
+    assert result.verdict in ("fails", "inconclusive")
