@@ -20,6 +20,7 @@ import sympy as sp
 
 from ..sampling import DEFAULT_ALPHA, float_tolerance, resolution, z_crit
 from ..symbolic import ExpansionError, NoClosedForm, covariance, expectation, prove_equal, variance
+from .budget import MAX_NESTED_SUMS, MAX_TERMS, symbolic_size
 from .estimate import exact_difference, montecarlo_difference, prepare
 from .numeric import Point, instantiate, make_points
 from .parser import OPERATORS, ClaimError, Cov, E, P, Var
@@ -69,6 +70,10 @@ def symbolic_route(claim: Claim) -> tuple[str, str | None, str]:
     """``(status, residual, note)``; status proved / refuted / inconclusive / not-applicable."""
     if claim.relation != "==":
         return "not-applicable", None, "inequalities are judged by the numeric route"
+    order, terms = symbolic_size(claim.lhs - claim.rhs)
+    if order > MAX_NESTED_SUMS or terms > MAX_TERMS:
+        return "inconclusive", None, (f"symbolic: too large for the engine ({order} nested sums, "
+                                      f"~{terms} terms; limits {MAX_NESTED_SUMS} and {MAX_TERMS})")
     try:
         sides = []
         for side in (claim.lhs, claim.rhs):

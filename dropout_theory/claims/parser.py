@@ -25,6 +25,8 @@ _MAX_NODES = 3000
 _MAX_DEPTH = 60
 #: largest |integer exponent| of a non-numeric base: powers of sums are expanded symbolically
 MAX_EXPONENT = 16
+#: largest literal Sum bound: sums are expanded term by term at each numeric point
+MAX_SUM_BOUND = 1000
 _MAX_DIGITS = 4000
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -294,6 +296,8 @@ class _Builder:
         allowed = {self.names.scalars[n] for n in self.names.dimensions} | set(self.bound.values())
         if not value.free_symbols <= allowed or value.is_integer is not True:
             raise ClaimError(f"Sum bounds must be integers or dimensions, got {value}")
+        if value.is_Integer and abs(value) > MAX_SUM_BOUND:
+            raise ClaimError(f"Sum bound {value} is too large (at most {MAX_SUM_BOUND})")
         return value
 
 

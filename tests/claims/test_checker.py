@@ -142,3 +142,13 @@ def test_operators_of_constants_are_exact():
 def test_undefined_values_never_crash(lhs):
     result = check_claim(name="odd", lhs=lhs, rhs="q", **MASK)
     assert result.verdict in ("fails", "inconclusive")
+
+
+def test_enormous_legal_claims_skip_the_symbolic_engine_quickly():
+    import time
+    start = time.perf_counter()
+    result = check_claim(name="big", lhs="Var(Sum(w[j]*m[j], (j, 1, d))**8)", rhs="1",
+                         symbols={"q": "keep", "d": "dimension", "w": "real[d]"},
+                         random={"m": "Bernoulli(q)[d]"})
+    assert result.symbolic == "inconclusive" and "too large for the engine" in result.message
+    assert result.verdict == "fails" and time.perf_counter() - start < 20

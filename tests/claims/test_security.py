@@ -130,3 +130,15 @@ def test_fuzz_whole_claims(lhs, dist):
         check(entry, n_samples=64, n_points=1)
     except ClaimError:
         pass
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=200))
+def test_fuzz_claim_files(tmp_path_factory, data):
+    from dropout_theory.claims import load_claims
+    path = tmp_path_factory.mktemp("fuzz") / "claims.toml"
+    path.write_bytes(b"[[claim]]\nname = 'f'\n" + data)
+    try:
+        load_claims(path)
+    except ClaimError:
+        pass
