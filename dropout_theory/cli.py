@@ -74,10 +74,13 @@ def _check(args) -> int:
               f"Carlo checks (critical |z| {meta['z_crit_two_sided']:.2f} two-sided)")
         for r in report["claims"]:
             print(f"{r.name:32s} {r.verdict:12s} symbolic {r.symbolic:14s} {r.message}")
+            if r.symbolic == "refuted":
+                print(f"    symbolic residual lhs - rhs = {r.residual}")
             if r.counterexample and r.verdict != "holds":
                 c = r.counterexample
                 print(f"    counterexample ({c['label']}, {c['route']}): {c['point']}")
                 print(f"    lhs = {c['lhs']:.6g}, rhs = {c['rhs']:.6g}, "
+                      f"lhs - rhs = {c['difference']:.3g}, "
                       + (f"z = {c['z']:.3g}" if c.get("z") is not None else
                          f"{c.get('discrepancy_in_rounding_bounds') or 0:.3g} rounding bounds"))
         print("summary: " + ", ".join(f"{v} {k}" for k, v in document["summary"].items()))

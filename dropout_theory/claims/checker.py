@@ -199,7 +199,8 @@ def _verdict(claim: Claim, rows: list, symbolic: tuple) -> ClaimResult:
     else:
         evidence = "proved and" if status == "proved" else "numeric evidence only:"
         held = len(rows) - len(unresolved)
-        result.message = f"{evidence} holds at all {held} resolved points; {note}"
+        which = "resolved points" if unresolved else "points"
+        result.message = f"{evidence} holds at all {held} {which}; {note}"
         if unresolved:
             result.message += (f"; at {len(unresolved)} more the samples never varied (an "
                                f"event rarer than 1/n_samples would decide), so they are no "

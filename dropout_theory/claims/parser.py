@@ -123,10 +123,15 @@ class _Builder:
         self.inside_event = False
 
     def build(self, node):
-        method = getattr(self, "_" + type(node).__name__, None)
-        if method is None:
+        # the whitelist: only these node types have a builder; everything else is refused
+        handlers = {ast.Expression: self._Expression, ast.Constant: self._Constant,
+                    ast.UnaryOp: self._UnaryOp, ast.BinOp: self._BinOp, ast.Name: self._Name,
+                    ast.Subscript: self._Subscript, ast.Call: self._Call,
+                    ast.Compare: self._Compare, ast.BoolOp: self._BoolOp}
+        handler = handlers.get(type(node))
+        if handler is None:
             raise ClaimError(f"{_describe(node)} is not allowed in a claim expression")
-        return method(node)
+        return handler(node)
 
     def _Expression(self, node):
         return self.build(node.body)
