@@ -1,0 +1,101 @@
+"""The batchnorm family beyond the registry's generic routes.
+
+The registry tests check every identity at one point with the three input laws mixed over
+channels; here each law is checked on its own, both orders and both places of the order
+identity are checked, and the procedures (input laws, Uout, recalibration) are tested as
+code. Every z-test shares one family-wise false-alarm rate of 1e-6.
+"""
+import numpy as np
+import pytest
+from scipy import stats
+
+from dropout_theory.identities import _batchnorm_sim as sim
+from dropout_theory.identity import registry
+from dropout_theory.network import Dropout
+from dropout_theory.sampling import generator, z_crit
+from dropout_theory.verify import check_route
+
+BN = {i.name: i for i in registry().values() if i.family == "batchnorm"}
+POINT = {"q": 0.7, "mu": 1.2, "sigma": 0.8, "N": 16, "T": 30, "momentum": 0.2}
+LAWS = range(len(sim.DISTRIBUTIONS))
+PER_LAW = ["batchnorm.mean-preserved", "batchnorm.variance-inflation",
+           "batchnorm.running-variance", "batchnorm.test-shift"]
+ORDER_CASES = [(at, q) for at in (0, 1) for q in (0.5, 0.85)]
+N_CHECKS = len(PER_LAW) * len(LAWS) + len(ORDER_CASES) + 2
+CRITICAL = z_crit(1e-6, N_CHECKS)
+
+
+@pytest.mark.parametrize("law", LAWS, ids=lambda k: sim.DISTRIBUTIONS[k].split()[0])
+@pytest.mark.parametrize("name", PER_LAW)
+def test_claims_hold_for_each_input_law_alone(name, law):
+    identity = BN[name]
+    _, rhs = identity.symbolic()
+    result = check_route(identity, "replicate", {**POINT, "dist": law}, rhs, root=11,
+                         critical=CRITICAL, key=f"{name}#law{law}")
+    assert result.status == "agrees", result
+
+
+@pytest.mark.parametrize("at,q", ORDER_CASES)
+def test_order_difference_at_bn_and_at_the_next_layer(at, q):
+    identity = BN["batchnorm.order"]
+    _, rhs = identity.symbolic()
+    result = check_route(identity, "replicate", {**POINT, "q": q, "at": at}, rhs, root=12,
+                         critical=CRITICAL, key=f"order#{at}{q}")
+    assert result.status == "agrees", result
+
+
+def test_seed_000_holds_and_seed_002_is_refuted_at_the_same_point():
+    """Both seeds' claims are the same no-shift value: it fits BN->Dropout, not Dropout->BN."""
+    results = {}
+    for name in ("batchnorm.order-seed000", "batchnorm.order-seed002"):
+        identity = BN[name]
+        _, rhs = identity.symbolic()
+        results[name] = check_route(identity, "replicate", POINT, rhs, root=13,
+                                    critical=CRITICAL, key=name)
+    assert results["batchnorm.order-seed000"].status == "agrees"
+    assert results["batchnorm.order-seed002"].status == "disagrees"
+    assert results["batchnorm.order-seed002"].z > 0  # over-normalised, not under
+
+
+def test_input_laws_have_the_stated_moments_and_shapes():
+    rng = generator(0, "batchnorm-test-laws")
+    x = sim.draw_inputs({"mu": 1.0, "sigma": 2.0}, rng, (20000, 6))
+    for law in LAWS:
+        values = x[:, law::3].ravel()
+        assert abs(values.mean() - 1.0) < 6 * 2.0 / np.sqrt(values.size)
+        assert abs(values.std() / 2.0 - 1.0) < 0.05
+    skews = [stats.skew(x[:, law::3].ravel()) for law in LAWS]
+    assert abs(skews[0]) < 0.1 and abs(skews[1]) < 0.1 and skews[2] > 1.5
+    assert np.ptp(x[:, 1::3]) <= 2 * 2.0 * np.sqrt(3.0)  # uniform: bounded support
+
+
+def test_recalibration_is_the_mean_of_unbiased_batch_variances():
+    """PyTorch's momentum=None rule, emulated with factor 1/k: a plain average, no memory."""
+    point = {**POINT, "R": 5}
+    net, bn, _ = sim.train(Dropout(0.3), point, generator(0, "recal-train"), 4)
+    sim.recalibrate(net, bn, point, generator(0, "recal"), 4)
+    rng = generator(0, "recal")
+    batches = [sim.draw_inputs(point, rng, (point["N"], 4)) for _ in range(point["R"])]
+    expected = np.mean([b.var(axis=0, ddof=1) for b in batches], axis=0)
+    np.testing.assert_allclose(bn.running_var, expected, rtol=1e-12)
+
+
+def test_uout_layer_noise_eval_backward_and_bad_beta():
+    layer = sim.UOut(0.5)
+    y = layer.forward(np.ones((1000, 3)), rng=generator(0, "uout"))
+    assert 0.5 <= y.min() and y.max() <= 1.5
+    np.testing.assert_array_equal(layer.backward(np.ones((1000, 3))), y)
+    assert np.array_equal(layer.forward(np.ones(3), mask=np.array([0.9, 1.0, 1.1])),
+                          [0.9, 1.0, 1.1])
+    assert np.array_equal(layer.eval().forward(np.full(2, 3.0)), [3.0, 3.0])
+    with pytest.raises(ValueError, match="beta"):
+        sim.UOut(-1.0)
+    with pytest.raises(ValueError, match="rng"):
+        sim.UOut(0.5).forward(np.ones(2))
+
+
+def test_every_family_member_has_a_figure():
+    from dropout_theory.plotting import figures
+    stems = {name.replace(".", "-") for name in BN}
+    assert stems <= set(figures())
+    assert {"batchnorm-test-shift", "batchnorm-order"} <= set(figures())
