@@ -4,6 +4,7 @@ Layers keep ``forward``/``backward`` side by side, follow ``torch.nn`` semantics
 has the layer, accept injected masks (``mask=``) and a ``numpy.random.Generator`` (``rng=``),
 and broadcast over a leading sample axis so S mask draws are one batched computation.
 """
+from .batched import ReplicaLinear
 from .batchnorm import BatchNorm1d
 from .dropout import Dropout, bernoulli_mask
 from .gradcheck import GradcheckResult, check_gradients, fd_step, rounding_bound
@@ -23,7 +24,7 @@ __all__ = [
     "Softmax", "SELU_ALPHA", "SELU_SCALE", "CrossEntropyLoss", "MSELoss",
     "Dropout", "bernoulli_mask", "StandardDropout", "SpatialDropout", "GaussianDropout",
     "AlphaDropout", "ALPHA_PRIME", "DropBlock", "dropblock_gamma", "ConcreteDropout", "NoiseLayer",
-    "DropConnect", "TargetedDropout", "max_norm", "DropoutRNN", "BatchNorm1d",
+    "DropConnect", "TargetedDropout", "max_norm", "ReplicaLinear", "DropoutRNN", "BatchNorm1d",
     "SGD", "IterateAverage", "step_schedule", "exponential_schedule", "fit",
     "mc_dropout_predict", "leaf_modules",
     "check_gradients", "GradcheckResult", "fd_step", "rounding_bound",
