@@ -58,6 +58,10 @@ class Identity:
     of the procedure with the network core, vectorized over the leading axis, and returns one
     value per replicate; the left side is their mean (or variance), checked by batch means over
     ``replicates`` runs with the same z-test as the Monte Carlo route.
+
+    An identity with an ``order`` is an approximation: the ``order`` route measures
+    |exact - claim| on a geometric sweep towards 0 and fits its log-log slope (see
+    :func:`dropout_theory.verify.approximation_order`).
     """
 
     name: str
@@ -79,6 +83,13 @@ class Identity:
     layer: Callable | None = None
     #: for ``kind="replicate"``: independent runs per check (at least 2 per batch)
     replicates: int = 256
+    #: for approximations (``expected="approximate"``): the claimed integer order ``k`` of the
+    #: error, |exact - claim| = Theta(h^k) as h -> 0, where h is the drop rate
+    #: (``order_in="drop"``) or the parameter named by ``order_in``; swept geometrically
+    #: over ``order_range`` by the ``order`` route of ``verify``
+    order: int | None = None
+    order_in: str = "drop"
+    order_range: tuple = (1e-3, 1e-1)
 
     @property
     def family(self) -> str:
@@ -98,7 +109,19 @@ class Identity:
         if self.wrong_claims is not None:
             candidates.update(self.wrong_claims(rhs))
         # a generic mutation that leaves this right side unchanged is no mutation of it
-        return {k: v for k, v in candidates.items() if sp.simplify(v - rhs) != 0}
+        return {k: v for k, v in candidates.items() if _differs(v, rhs)}
+
+
+def _differs(wrong: sp.Expr, rhs: sp.Expr) -> bool:
+    if wrong == rhs:
+        return False
+    try:
+        return sp.simplify(wrong - rhs) != 0
+    except TypeError:
+        # simplify cannot factor scalars out of some matrix expressions (traces of
+        # inverses); structurally different claims count as different, and a twin that were
+        # secretly equal would then fail its own numeric rejection test loudly
+        return True
 
 
 _REGISTRY: dict[str, Identity] = {}
@@ -112,6 +135,10 @@ def register(identity: Identity) -> Identity:
         raise ValueError(f"expected must be one of {EXPECTED}, got {identity.expected!r}")
     if identity.kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {identity.kind!r}")
+    if (identity.expected == "approximate") != (identity.order is not None) and \
+            identity.expected != "refuted":
+        raise ValueError(f"{identity.name}: an approximate identity declares its integer order "
+                         f"(and only approximations do), got order={identity.order!r}")
     _REGISTRY[identity.name] = identity
     return identity
 

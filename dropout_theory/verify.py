@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import sympy as sp
+from scipy import stats
 from scipy.special import roots_hermitenorm
 
 from .identity import drop_probability
@@ -16,7 +17,10 @@ from .sampling.exact import MAX_MASK_BITS
 from .symbolic import prove_equal
 from .symbolic.evaluate import evaluate
 
-__all__ = ["RouteResult", "Verdict", "verify", "check_route"]
+__all__ = ["RouteResult", "Verdict", "verify", "check_route", "approximation_order"]
+
+#: points of the geometric sweep of the ``order`` route
+ORDER_POINTS = 9
 
 EXACT_MAX_MASKS = 16
 
@@ -33,6 +37,10 @@ class RouteResult:
     tolerance: float | None = None
     resolution: float | None = None
     residual: str | None = None
+    #: ``order`` route: fitted log-log slope of |exact - claim|, of |exact|, local slopes
+    order: float | None = None
+    quantity_order: float | None = None
+    local_slopes: list | None = None
 
 
 @dataclass
@@ -105,6 +113,54 @@ def _replicate(identity, point, claim, *, root, key, critical) -> RouteResult:
     return _z_test("replicate", point, claim, est, critical)
 
 
+def _at(identity, point, h) -> dict:
+    """``point`` with the approximation parameter set to ``h`` (drop rate or named param)."""
+    if identity.order_in != "drop":
+        return {**point, identity.order_in: h}
+    return {**point, identity.probability: h if identity.probability == "p" else 1.0 - h}
+
+
+def order_sweep(identity, point, rhs):
+    """``(h, |E - C|, |E|, rounding bound)`` on the geometric sweep of the ``order`` route."""
+    grid = np.geomspace(*identity.order_range, ORDER_POINTS)
+    exact = [_exact(identity, pt, claim_value(rhs, pt))
+             for pt in (_at(identity, point, h) for h in grid)]
+    return (grid, np.array([abs(r.estimate - r.claim) for r in exact]),
+            np.array([abs(r.estimate) for r in exact]), np.array([r.tolerance for r in exact]))
+
+
+def approximation_order(identity, point, rhs) -> RouteResult:
+    r"""Measured order of the error of an approximate claim, by exact mask enumeration.
+
+    On ``ORDER_POINTS`` values of ``h`` spaced geometrically over ``identity.order_range``,
+    the exact expectation ``E`` (all masks through the network core) and the claim ``C`` give
+    ``e(h) = |E - C|``; the least-squares slope of ``log e`` on ``log h`` is the measured
+    order. The claim agrees with its declared integer order ``k`` when
+
+    .. math:: \operatorname{round}(	ext{slope of } e) = k
+              \quad	ext{and}\quad k > \operatorname{round}(	ext{slope of } |E|),
+
+    i.e. the error has the declared order *and* vanishes faster than the quantity itself: a
+    claim off by a constant factor (error of the quantity's own order) is no approximation.
+    No tolerance is chosen: orders are integers and slopes are rounded. If some ``e(h)`` is
+    within the rounding bound of the exact route, the order cannot be measured
+    (``inconclusive``); so are identities with more than ``EXACT_MAX_MASKS`` masks.
+    """
+    if identity.n_masks(point) > min(EXACT_MAX_MASKS, MAX_MASK_BITS):
+        return RouteResult("order", "inconclusive", point, claim=identity.order)
+    grid, error, quantity, tolerance = order_sweep(identity, point, rhs)
+    if np.any(error <= tolerance) or np.any(quantity == 0):
+        return RouteResult("order", "inconclusive", point, claim=identity.order)
+    fit = stats.linregress(np.log(grid), np.log(error))
+    scale = stats.linregress(np.log(grid), np.log(quantity)).slope
+    measured = int(np.rint(fit.slope))
+    agrees = measured == identity.order and identity.order > int(np.rint(scale))
+    return RouteResult("order", "agrees" if agrees else "disagrees", point, float(fit.slope),
+                       identity.order, float(fit.stderr), order=float(fit.slope),
+                       quantity_order=float(scale),
+                       local_slopes=np.diff(np.log(error)) / np.diff(np.log(grid)))
+
+
 def claim_value(rhs, point) -> float:
     """The claimed value: the right side evaluated at ``point`` (p and q both supplied)."""
     drop = drop_probability(point)
@@ -148,6 +204,8 @@ def check_route(identity, route, point, rhs, *, root=0, n_samples=1 << 17,
     """One numeric route at one point against the claim ``rhs`` (a SymPy expression)."""
     if route == "gradient":
         return _gradient(identity, point, rhs, root=root, key=key or identity.name)
+    if route == "order":
+        return approximation_order(identity, point, rhs)
     claim = claim_value(rhs, point)
     if route == "exact":
         return _exact(identity, point, claim)
@@ -191,7 +249,10 @@ def verify(identities, *, root=0, n_samples=1 << 17, alpha=DEFAULT_ALPHA, n_poin
                 routes.append(check_route(identity, "exact", point, rhs))
             routes.append(check_route(identity, "montecarlo", point, rhs, root=root,
                                       n_samples=n_samples, critical=critical, key=key))
-        verdicts.append(Verdict(identity.name, identity.expected, _overall(routes), routes))
+            if identity.order is not None:
+                routes.append(approximation_order(identity, point, rhs))
+        verdict = _overall(routes) if identity.order is None else _approximate(routes)
+        verdicts.append(Verdict(identity.name, identity.expected, verdict, routes))
     meta = {"seed": root, "alpha": alpha, "samples": n_samples, "n_montecarlo_checks": n_mc,
             "z_crit": critical}
     return verdicts, meta
@@ -206,6 +267,21 @@ def _overall(routes) -> str:
     return "holds"
 
 
+def _approximate(routes) -> str:
+    """Verdict of a claimed approximation: ``approximate`` when the claim is not exact (the
+    symbolic route does not prove it or a numeric route disagrees) and every ``order`` route
+    measured the declared order; ``fails`` when an order differs; ``holds`` when it is exact."""
+    orders = [r for r in routes if r.route == "order"]
+    if not orders or any(r.status == "inconclusive" for r in orders):
+        return "inconclusive"
+    if any(r.status == "disagrees" for r in orders):
+        return "fails"
+    others = [r for r in routes if r.route != "order"]
+    if any(r.status in ("refuted", "disagrees") for r in others):
+        return "approximate"
+    return "holds" if all(r.status in ("proved", "agrees") for r in others) else "inconclusive"
+
+
 def to_json(verdicts, meta) -> dict:
     """The stable ``--json`` schema documented in the README."""
     def clean(route):
@@ -215,12 +291,21 @@ def to_json(verdicts, meta) -> dict:
         for key in ("z", "resolution"):
             if data[key] is not None and not np.isfinite(data[key]):
                 data[key] = None
+        if data["local_slopes"] is not None:
+            data["local_slopes"] = np.asarray(data["local_slopes"]).tolist()
         return data
     rows = [{"name": v.name, "expected": v.expected, "verdict": v.verdict,
-             "matches_expected": v.matches, "routes": [clean(r) for r in v.routes]}
+             "matches_expected": v.matches, "measured_order": measured_order(v),
+             "routes": [clean(r) for r in v.routes]}
             for v in verdicts]
     summary = {"identities": len(rows), "matching": sum(r["matches_expected"] for r in rows)}
     return {"schema": "dropout-theory/verify/1", **meta, "identities": rows, "summary": summary}
+
+
+def measured_order(verdict) -> float | None:
+    """The fitted error order of an approximate identity (mean over its points), else None."""
+    slopes = [r.order for r in verdict.routes if r.route == "order" and r.order is not None]
+    return float(np.mean(slopes)) if slopes else None
 
 
 def sweep(identity, *, root: int = 0, n_points: int = 9, n_samples: int = 1 << 14):

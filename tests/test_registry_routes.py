@@ -1,11 +1,13 @@
 """One parametrized test per route over the whole registry, plus mutation twins per route."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from dropout_theory.identity import registry
 from dropout_theory.sampling import generator, z_crit
 from dropout_theory.symbolic import prove_equal
-from dropout_theory.verify import check_route, verify
+from dropout_theory.verify import _approximate, approximation_order, check_route, verify
 
 IDENTITIES = sorted(registry().values(), key=lambda i: i.name)
 HOLDING = [i for i in IDENTITIES if i.expected == "holds"]
@@ -13,7 +15,12 @@ MOMENTS = [i for i in HOLDING if i.kind == "moment"]
 NON_HOLDING = [i for i in IDENTITIES if i.expected != "holds"]
 NUMERIC = {"moment": ("exact", "montecarlo"), "gradient": ("gradient",),
            "replicate": ("replicate",)}
-ROUTES = [(i, r) for i in IDENTITIES for r in ("symbolic", *NUMERIC[i.kind])]
+APPROXIMATIONS = [i for i in IDENTITIES if i.order is not None]
+# an approximation's exact side has no closed form (the symbolic route is inconclusive by
+# construction) and its exact/Monte Carlo routes reject the claim itself; the route that can
+# tell a right approximation from a wrong one is the measured order
+ROUTES = [(i, r) for i in IDENTITIES if i.order is None
+          for r in ("symbolic", *NUMERIC[i.kind])] + [(i, "order") for i in APPROXIMATIONS]
 N_MC_CHECKS = 4 * len(IDENTITIES)  # true checks and mutation checks below, Bonferroni
 CRITICAL = z_crit(1e-6, N_MC_CHECKS)   # false-alarm rate of this module: 1e-6 in all
 
@@ -78,3 +85,14 @@ def test_registry_names_are_family_slug_and_sources_recorded():
         family, _, slug = identity.name.partition(".")
         assert family and slug and identity.source and identity.notation
         assert identity.statistic in ("mean", "var")
+
+
+@pytest.mark.parametrize("identity", APPROXIMATIONS, ids=lambda i: i.name)
+@pytest.mark.parametrize("shift", (-1, 1))
+def test_declared_order_off_by_one_is_rejected(identity, shift):
+    """The twin of an approximation that claims one order more (or less) must not pass."""
+    _, rhs = identity.symbolic()
+    twin = dataclasses.replace(identity, order=identity.order + shift)
+    result = approximation_order(twin, _point(identity), rhs)
+    assert result.status == "disagrees", result
+    assert _approximate([result]) == "fails"
