@@ -1,0 +1,55 @@
+"""Figures of the ridge family: the coefficient path with SGD runs, and approximation orders."""
+import numpy as np
+
+from ..identity import registry
+from ..plotting import FigureData, register_figure
+from ..sampling import generator
+from ..verify import approximation_order, order_sweep
+from ._ridge_sgd import dropout_ridge_solution, train_replicates
+
+#: a fixed data set with unequal column scales (seeded, so the figure is reproducible)
+_DATA = np.random.default_rng(4).standard_normal((10, 2)) * np.array([0.6, 1.8])
+_TARGET = _DATA @ np.array([1.5, -0.8]) + np.random.default_rng(5).standard_normal(10)
+
+
+@register_figure("ridge-sgd-limit")
+def coefficient_path(root: int) -> FigureData:
+    """w*(p) of dropout ridge against p, least squares, and averaged SGD runs (1 s.e.)."""
+    grid = np.linspace(0.0, 0.8, 33)
+    path = np.array([dropout_ridge_solution(_DATA, _TARGET, p=p) for p in grid])
+    data = FigureData("ridge.sgd-limit: dropout-ridge coefficients against the drop rate",
+                      "drop probability p", "coefficient")
+    for j in range(path.shape[1]):
+        data.curves.append((f"w*_{j + 1}(p) closed form", grid, path[:, j]))
+        data.curves.append((f"least squares w_{j + 1}", grid[[0, -1]], [path[0, j]] * 2))
+    drops = np.linspace(0.1, 0.7, 4)
+    # independent replicates: the standard error of their mean is their spread / sqrt(64)
+    runs = [train_replicates(_DATA, _TARGET, p=p, rng=generator(root, "ridge-figure", k),
+                             n_replicates=64) for k, p in enumerate(drops)]
+    for j in range(path.shape[1]):
+        data.points.append((f"SGD + dropout, mean of 64 runs, w_{j + 1}", drops,
+                            [r[:, j].mean() for r in runs],
+                            [r[:, j].std(ddof=1) / np.sqrt(len(r)) for r in runs]))
+    return data
+
+
+def order_figure(name: str, root: int) -> FigureData:
+    """log10 |exact - claim| and log10 |exact| against log10 of the approximation parameter."""
+    identity = registry()[name]
+    _, rhs = identity.symbolic()
+    point = identity.draw_point(generator(root, name, 1 << 31))
+    result = approximation_order(identity, point, rhs)
+    grid, error, quantity, _ = order_sweep(identity, point, rhs)
+    label = "drop probability p" if identity.order_in == "drop" else identity.order_in
+    data = FigureData(f"{name}: error order {result.order:.2f} (declared {identity.order})",
+                      f"log10 {label}", "log10 |value|")
+    data.curves.append((f"|exact - quadratic penalty|, fitted slope {result.order:.2f}",
+                        np.log10(grid), np.log10(error)))
+    data.curves.append((f"|exact penalty|, fitted slope {result.quantity_order:.2f}",
+                        np.log10(grid), np.log10(quantity)))
+    return data
+
+
+register_figure("ridge-wager-quadratic")(lambda root: order_figure("ridge.wager-quadratic", root))
+register_figure("ridge-wager-quadratic-drop-rate")(
+    lambda root: order_figure("ridge.wager-quadratic-drop-rate", root))

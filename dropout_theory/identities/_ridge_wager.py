@@ -1,0 +1,120 @@
+"""Wager et al. (2013): the dropout penalty of a GLM (logistic regression) and its quadratic
+approximation. The exact penalty is computed by the network core (``CrossEntropyLoss`` on
+two-class logits ``[0, eta]`` is the logistic loss ``A(eta) - y eta``, ``A = softplus``).
+"""
+import numpy as np
+import sympy as sp
+
+from ..identity import Identity, Param, register
+from ..symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
+from ._common import Q, d, i, q, w, x
+from ._ridge_models import LAMBDA, Rows, Unit, l, logistic_losses, n, y
+
+k = sp.Symbol("k", integer=True)
+z = sp.IndexedBase("z", real=True)
+s = sp.Symbol("s", positive=True)
+A = sp.Function("A")
+NOTATION = ("q = keep probability, p = 1 - q drop (Wager's delta); inverted input dropout "
+            "x~_il = m_il x_il / q; logistic loss A(eta) - y eta, A(eta) = log(1 + e^eta)")
+N = Param("n", 1, np.inf, typical=(1, 3), integer=True)
+D = Param("d", 1, np.inf, typical=(1, 4), integer=True)
+W = Param("w", shape=("d",))
+
+
+def _eta(scale=1):
+    return sp.Sum(scale * w[k] * x[i, k], (k, 1, d))
+
+
+def _etas(m, scale=1):
+    return sp.Sum(scale * w[l] * x[i, l] * m[i, l] / q, (l, 1, d)), _eta(scale)
+
+
+def _labels_model():
+    r"""E[penalty with labels y] - E[penalty with labels z]: A(eta~) cancels before E."""
+    space = RandomSpace()
+    noisy, eta = _etas(space.array("m", Bernoulli(q)))
+    loss = lambda e, t: A(e) - t * e  # noqa: E731  (canonical-link GLM loss)
+    diff = sp.Sum(loss(noisy, y[i]) - loss(eta, y[i]) - loss(noisy, z[i]) + loss(eta, z[i]),
+                  (i, 1, n))
+    return expectation(diff, space), sp.Integer(0)
+
+
+def _labels_sim(point, masks):
+    """Per mask: sum_i [l(eta~_i, y_i) - l(eta_i, y_i)] - [same with labels z]."""
+    def penalty(labels):
+        return (logistic_losses(point, masks, labels)
+                - logistic_losses(point, masks, labels, dropout=False)).sum(axis=-1)
+    return penalty(point["y"]) - penalty(point["z"])
+
+
+register(Identity(
+    name="ridge.wager-labels",
+    statement=r"R_y(w) = \sum_i E\,\ell(\tilde x_i\!\cdot\! w, y_i) - \ell(x_i\!\cdot\! w, y_i)"
+              r"\ \text{does not depend on the labels: } R_y(w) - R_z(w) = 0",
+    source="Wager, Wang, Liang 2013 (dropout penalty of a GLM); REFERENCES.md",
+    notation=NOTATION + "; y, z two labelings in [0, 1] (soft labels allowed)",
+    params=(Q, N, D, Rows("x"), Unit("y", shape=("n",)), Unit("z", shape=("n",)), W),
+    symbolic=_labels_model, simulate=_labels_sim, n_masks=lambda pt: pt["n"] * pt["d"],
+    wrong_claims=lambda rhs: {
+        "non-inverted-dropout": (1 - q) * sp.Sum((y[i] - z[i]) * w[l] * x[i, l],
+                                                 (i, 1, n), (l, 1, d)),
+        "label-weighted-penalty": LAMBDA / 2 * sp.Sum((y[i] - z[i]) * w[l] ** 2 * x[i, l] ** 2,
+                                                      (i, 1, n), (l, 1, d))},
+))
+
+
+def logistic_curvature(eta):
+    """A''(eta) = sigma(eta) (1 - sigma(eta)) of the logistic log-partition function."""
+    return sp.exp(eta) / (1 + sp.exp(eta)) ** 2
+
+
+#: Wager's quadratic penalty with weights s * w
+QUADRATIC = LAMBDA / 2 * sp.Sum(s ** 2 * w[l] ** 2 * x[i, l] ** 2
+                                * logistic_curvature(_eta(s)), (i, 1, n), (l, 1, d))
+
+
+def _quadratic_model():
+    """The exact penalty has no closed form; the engine derives its second-order Taylor part."""
+    space = RandomSpace()
+    m = space.array("m", Bernoulli(q))
+    noisy, eta = _etas(m, s)
+    exact = sp.Function("E")(sp.Sum(A(noisy) - A(eta), (i, 1, n)))
+    delta = noisy - eta
+    taylor = expectation(sp.Sum(sp.Function("A'")(eta) * delta
+                                + sp.Function("A''")(eta) * delta ** 2 / 2, (i, 1, n)), space)
+    steps = [Step("exact penalty (no moment rule: A is not polynomial)", exact),
+             *taylor.steps[1:],
+             Step("second-order Taylor part with logistic A'' = sigma (1 - sigma)", QUADRATIC)]
+    return Derivation(exact, steps), QUADRATIC
+
+
+def _quadratic_sim(point, masks):
+    """Per mask: sum_i A(eta~_i) - A(eta_i) with weights s * w (labels 0: A itself)."""
+    scaled = {**point, "w": point["s"] * np.asarray(point["w"])}
+    zeros = np.zeros(point["n"])
+    return (logistic_losses(scaled, masks, zeros)
+            - logistic_losses(scaled, masks, zeros, dropout=False)).sum(axis=-1)
+
+
+_COMMON = dict(
+    source="Wager, Wang, Liang 2013, quadratic approximation R^q; REFERENCES.md",
+    params=(Q, N, D, Param("s", 0.0, np.inf, typical=(0.5, 1.5)), Rows("x"), W),
+    symbolic=_quadratic_model, simulate=_quadratic_sim, n_masks=lambda pt: pt["n"] * pt["d"],
+)
+
+register(Identity(
+    name="ridge.wager-quadratic",
+    statement=r"R(sw) = \frac{1-q}{2q}\sum_{i,l} s^2 w_l^2 x_{il}^2 A''(s\,x_i\!\cdot\! w)"
+              r" + O(s^4):\ \text{accurate for small per-feature contributions } s\,w_l x_{il}"
+              r"\ (\text{relative error } O(s^2))",
+    notation=NOTATION + "; s scales the weights (the per-feature contributions s w_l x_il)",
+    expected="approximate", order=4, order_in="s", order_range=(0.03, 0.3), **_COMMON,
+))
+
+register(Identity(
+    name="ridge.wager-quadratic-drop-rate",
+    statement=r"R(w) - R^q(w) = O(p^2)\ \text{as } p \to 0\ (\text{refuted: the error is }"
+              r"\Theta(p)\text{, the order of the penalty itself})",
+    notation=NOTATION + "; read as: the quadratic penalty is correct to leading order in p",
+    expected="refuted", order=2, order_in="drop", order_range=(1e-3, 0.1), **_COMMON,
+))
