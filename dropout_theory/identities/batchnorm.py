@@ -50,6 +50,9 @@ def _no_mu2(rhs):
 
 
 # --- the two moments of a dropped-out input --------------------------------------------------
+# Replicate kind although these are moments: the moment kind's exact route integrates its
+# noise with Gauss-Hermite nodes, exact only for polynomials of a Gaussian, so a uniform input
+# could not be enumerated exactly; one replicate is one (x, mask) draw through ``Dropout``.
 
 def _mean_model():
     space, y = unit("dropout")
@@ -246,7 +249,8 @@ register(Identity(
               r"(1-(1-\eta)^T)\sigma^2 + \epsilon}{\sigma^2}\ (\text{no shift})",
     source="seed 000: 'apply dropout after all convolutional and normalization layers, just "
            "before the final linear classifiers. This sequencing isolates the statistical "
-           "computations of BN from the stochasticity of dropout'",
+           "computations of BN from the stochasticity of dropout'; seed 002's first 'Possible "
+           "Solution', 'Use dropout only after the last BatchNorm layer', says the same",
     notation=BN_NOTATION + "; " + OMEGA + "; translation: with BN -> Dropout (no BN after the "
              "dropout) BN's running variance learns the test-time input variance",
     params=BN_PARAMS, symbolic=_seed_model("clean"), simulate=_omega_sim(False),
