@@ -48,7 +48,7 @@ def figures() -> dict[str, Callable]:
     result = {}
     for identity in registry().values():  # importing the registry registers custom figures
         stem = identity.name.replace(".", "-")
-        default = sweep if identity.kind == "moment" else gradient_figure
+        default = gradient_figure if identity.kind == "gradient" else sweep
         result[stem] = _FIGURES.get(stem) or (lambda root, i=identity, f=default: f(i, root=root))
     return {**result, **_FIGURES}
 
