@@ -83,6 +83,9 @@ class Identity:
     layer: Callable | None = None
     #: for ``kind="replicate"``: independent runs per check (at least 2 per batch)
     replicates: int = 256
+    #: for ``kind="replicate"``: run all replicates in one vectorized call (one generator) and
+    #: split them into the batches, instead of one call per batch
+    one_call: bool = False
     #: for approximations (``expected="approximate"``): the claimed integer order ``k`` of the
     #: error, |exact - claim| = Theta(h^k) as h -> 0, where h is the drop rate
     #: (``order_in="drop"``) or the parameter named by ``order_in``; swept geometrically

@@ -11,16 +11,17 @@ from scipy.special import roots_hermitenorm
 
 from .identity import drop_probability
 from .network import bernoulli_mask, check_gradients
-from .sampling import (DEFAULT_ALPHA, batch_means, enumerate_masks, float_tolerance, generator,
-                       resolution, z_crit)
+from .sampling import (DEFAULT_ALPHA, N_BATCHES, Estimate, batch_means, enumerate_masks,
+                       float_tolerance, generator, resolution, z_crit)
 from .sampling.exact import MAX_MASK_BITS
 from .symbolic import prove_equal
 from .symbolic.evaluate import evaluate
 
 __all__ = ["RouteResult", "Verdict", "verify", "check_route", "approximation_order"]
 
-#: points of the geometric sweep of the ``order`` route
+#: points of the geometric sweep of the ``order`` route, and how many decades it may move down
 ORDER_POINTS = 9
+ORDER_SHIFTS = 2
 
 EXACT_MAX_MASKS = 16
 
@@ -107,10 +108,30 @@ def _montecarlo(identity, point, claim, *, root, key, n_samples, critical) -> Ro
 
 def _replicate(identity, point, claim, *, root, key, critical) -> RouteResult:
     """Independent replicate runs of a procedure (training), batched over the leading axis."""
-    est = batch_means(lambda rng, n: identity.simulate(point, rng, n),
-                      n_samples=identity.replicates, root=root, name=key,
-                      statistic=identity.statistic, chunk=identity.replicates)
+    if identity.one_call:
+        est = _batches_of_one_call(identity, point, generator(root, key, 0))
+    else:
+        est = batch_means(lambda rng, n: identity.simulate(point, rng, n),
+                          n_samples=identity.replicates, root=root, name=key,
+                          statistic=identity.statistic, chunk=identity.replicates)
     return _z_test("replicate", point, claim, est, critical)
+
+
+def _batches_of_one_call(identity, point, rng) -> Estimate:
+    """All replicates in one vectorized call, split into ``N_BATCHES`` consecutive batches.
+
+    The replicates of one call are i.i.d. (each has its own weights and draws), so the batch
+    statistics are i.i.d. too; one call saves the per-step overhead of ``N_BATCHES`` short
+    training runs.
+    """
+    values = np.asarray(identity.simulate(point, rng, identity.replicates), dtype=np.float64)
+    if values.shape != (identity.replicates,) or identity.replicates % N_BATCHES:
+        raise ValueError(f"{identity.name}: one_call needs replicates divisible by {N_BATCHES} "
+                         f"and one value per replicate, got {values.shape}")
+    batches = values.reshape(N_BATCHES, -1)
+    stats = batches.mean(axis=1) if identity.statistic == "mean" else batches.var(axis=1, ddof=1)
+    return Estimate(float(stats.mean()), float(stats.std(ddof=1) / np.sqrt(N_BATCHES)),
+                    values.size)
 
 
 def _at(identity, point, h) -> dict:
@@ -120,13 +141,30 @@ def _at(identity, point, h) -> dict:
     return {**point, identity.probability: h if identity.probability == "p" else 1.0 - h}
 
 
-def order_sweep(identity, point, rhs):
-    """``(h, |E - C|, |E|, rounding bound)`` on the geometric sweep of the ``order`` route."""
-    grid = np.geomspace(*identity.order_range, ORDER_POINTS)
+def order_sweep(identity, point, rhs, *, shift: float = 1.0):
+    """``(h, E - C, |E|, rounding bound)`` on the geometric sweep of the ``order`` route,
+    over ``identity.order_range`` times ``shift``."""
+    grid = np.geomspace(*identity.order_range, ORDER_POINTS) * shift
     exact = [_exact(identity, pt, claim_value(rhs, pt))
              for pt in (_at(identity, point, h) for h in grid)]
-    return (grid, np.array([abs(r.estimate - r.claim) for r in exact]),
+    return (grid, np.array([r.estimate - r.claim for r in exact]),
             np.array([abs(r.estimate) for r in exact]), np.array([r.tolerance for r in exact]))
+
+
+def _asymptotic_sweep(identity, point, rhs):
+    """The sweep beyond the last sign change of the error, moving down a decade at a time.
+
+    Where the leading coefficient of the error nearly cancels, ``E - C`` changes sign inside
+    the sweep and the slope there says nothing about the order as ``h -> 0``; such a sweep is
+    moved a decade towards 0 (at most ``ORDER_SHIFTS`` times), else it is ``None``.
+    """
+    for shift in 10.0 ** -np.arange(ORDER_SHIFTS + 1):
+        grid, signed, quantity, tolerance = order_sweep(identity, point, rhs, shift=shift)
+        if np.any(np.abs(signed) <= tolerance) or np.any(quantity == 0):
+            return None  # the error sinks into rounding: moving further down cannot help
+        if np.all(np.sign(signed) == np.sign(signed[0])):
+            return grid, np.abs(signed), quantity
+    return None
 
 
 def approximation_order(identity, point, rhs) -> RouteResult:
@@ -144,13 +182,15 @@ def approximation_order(identity, point, rhs) -> RouteResult:
     claim off by a constant factor (error of the quantity's own order) is no approximation.
     No tolerance is chosen: orders are integers and slopes are rounded. If some ``e(h)`` is
     within the rounding bound of the exact route, the order cannot be measured
-    (``inconclusive``); so are identities with more than ``EXACT_MAX_MASKS`` masks.
+    (``inconclusive``); so are identities with more than ``EXACT_MAX_MASKS`` masks. A sweep
+    on which ``E - C`` changes sign is moved towards 0 first (:func:`_asymptotic_sweep`).
     """
     if identity.n_masks(point) > min(EXACT_MAX_MASKS, MAX_MASK_BITS):
         return RouteResult("order", "inconclusive", point, claim=identity.order)
-    grid, error, quantity, tolerance = order_sweep(identity, point, rhs)
-    if np.any(error <= tolerance) or np.any(quantity == 0):
+    sweep = _asymptotic_sweep(identity, point, rhs)
+    if sweep is None:
         return RouteResult("order", "inconclusive", point, claim=identity.order)
+    grid, error, quantity = sweep
     fit = stats.linregress(np.log(grid), np.log(error))
     scale = stats.linregress(np.log(grid), np.log(quantity)).slope
     measured = int(np.rint(fit.slope))

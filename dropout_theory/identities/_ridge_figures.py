@@ -4,7 +4,7 @@ import numpy as np
 from ..identity import registry
 from ..plotting import FigureData, register_figure
 from ..sampling import generator
-from ..verify import approximation_order, order_sweep
+from ..verify import _asymptotic_sweep, approximation_order
 from ._ridge_sgd import dropout_ridge_solution, train_replicates
 
 #: a fixed data set with unequal column scales (seeded, so the figure is reproducible)
@@ -39,7 +39,7 @@ def order_figure(name: str, root: int) -> FigureData:
     _, rhs = identity.symbolic()
     point = identity.draw_point(generator(root, name, 1 << 31))
     result = approximation_order(identity, point, rhs)
-    grid, error, quantity, _ = order_sweep(identity, point, rhs)
+    grid, error, quantity = _asymptotic_sweep(identity, point, rhs)
     label = "drop probability p" if identity.order_in == "drop" else identity.order_in
     data = FigureData(f"{name}: error order {result.order:.2f} (declared {identity.order})",
                       f"log10 {label}", "log10 |value|")

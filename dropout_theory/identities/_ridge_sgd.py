@@ -15,7 +15,7 @@ from ..identity import Identity, Param, register
 from ..network import SGD, Dropout, MSELoss, ReplicaLinear
 from ..symbolic import Derivation, Step
 from ..symbolic.terms import _split, collect_terms, expand_terms
-from ._common import d, q, w, x
+from ._common import d, w, x
 from ._ridge_models import LAMBDA, Rows, a, directional_gradient, i, l, n, u, y
 
 __all__ = ["dropout_ridge_solution", "closed_form", "train_replicates"]
@@ -96,10 +96,14 @@ def train_replicates(X, y, *, p, rng, n_replicates, batch_size=4, n_steps=None):
     q_keep = keep_probability(p)
     n_rows, dim = X.shape
     eta0 = q_keep / (2 * np.mean(np.sum(X ** 2, axis=1)))
-    lowest = np.linalg.eigvalsh(X.T @ X / n_rows)[0]
+    model, layer, loss = ReplicaLinear(n_replicates, dim), Dropout(p), MSELoss(reduction="sum")
+    # the run length only: curvature of the objective SGD sees, estimated from dropped inputs
+    # as a practitioner could (64 mask draws), sets a burn-in that forgets w = 0 by exp(-30)
+    dropped = layer.forward(np.broadcast_to(X, (64,) + X.shape), rng=rng)
+    second = np.einsum("sij,sik->jk", dropped, dropped) / dropped[..., 0].size
+    lowest = np.linalg.eigvalsh(second)[0]
     burn_in = int(min(20_000, np.ceil(30 / (eta0 * max(lowest, 1e-12)))))
     n_steps = 4 * burn_in if n_steps is None else n_steps
-    model, layer, loss = ReplicaLinear(n_replicates, dim), Dropout(p), MSELoss(reduction="sum")
     opt = SGD(model, lr=_schedule(eta0, burn_in), average_start=burn_in)
     for _ in range(n_steps):
         rows = rng.integers(n_rows, size=(n_replicates, batch_size))
@@ -131,7 +135,8 @@ register(Identity(
             Param("n", 1, np.inf, typical=(8, 12), integer=True),
             Param("d", 1, np.inf, typical=(2, 3), integer=True),
             Rows("x", "scaled"), Param("y", shape=("n",)), Param("u", shape=("d",))),
-    symbolic=lambda: (_minimizer(), CLAIM), simulate=_simulate, kind="replicate", replicates=256,
+    symbolic=lambda: (_minimizer(), CLAIM), simulate=_simulate, kind="replicate",
+    replicates=256, one_call=True,
     wrong_claims=lambda rhs: {"least-squares": closed_form(0),
                               "penalty-missing-1/2": closed_form(2 * LAMBDA),
                               "diag(X^T X)->identity": closed_form(0, ridge=n * LAMBDA)},

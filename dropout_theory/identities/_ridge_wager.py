@@ -10,7 +10,7 @@ from ..symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
 from ._common import Q, d, i, q, w, x
 from ._ridge_models import LAMBDA, Rows, Unit, l, logistic_losses, n, y
 
-k = sp.Symbol("k", integer=True)
+k = sp.Symbol("kk", integer=True)  # inner index of eta, apart from the canonical names
 z = sp.IndexedBase("z", real=True)
 s = sp.Symbol("s", positive=True)
 A = sp.Function("A")
@@ -98,7 +98,8 @@ def _quadratic_sim(point, masks):
 
 _COMMON = dict(
     source="Wager, Wang, Liang 2013, quadratic approximation R^q; REFERENCES.md",
-    params=(Q, N, D, Param("s", 0.0, np.inf, typical=(0.5, 1.5)), Rows("x"), W),
+    params=(Param("q", 0.0, 1.0, typical=(0.5, 0.95)), N, D,
+            Param("s", 0.0, np.inf, typical=(0.5, 1.5)), Rows("x"), W),
     symbolic=_quadratic_model, simulate=_quadratic_sim, n_masks=lambda pt: pt["n"] * pt["d"],
 )
 
@@ -108,7 +109,7 @@ register(Identity(
               r" + O(s^4):\ \text{accurate for small per-feature contributions } s\,w_l x_{il}"
               r"\ (\text{relative error } O(s^2))",
     notation=NOTATION + "; s scales the weights (the per-feature contributions s w_l x_il)",
-    expected="approximate", order=4, order_in="s", order_range=(0.03, 0.3), **_COMMON,
+    expected="approximate", order=4, order_in="s", order_range=(0.01, 0.1), **_COMMON,
 ))
 
 register(Identity(

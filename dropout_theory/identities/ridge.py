@@ -5,10 +5,10 @@ import sympy as sp
 
 from ..identity import Identity, Param, register
 from ._common import Q, d, i, q, w, x
-from ._ridge_models import (LAMBDA, PENALTY, PLAIN_LOSS, SECOND_MOMENTS, Rows, a, directional_gradient,
-                            expected_loss, half_mse_inverted, hessian_form, hessian_quadratic_form,
-                            gradient_projection, impose_row_mean, l, n, sse_standard,
-                            srivastava_loss, u, v, y)
+from ._ridge_models import (LAMBDA, PENALTY, PLAIN_LOSS, SECOND_MOMENTS, Rows, a,
+                            directional_gradient, expected_loss, gradient_projection,
+                            half_mse_inverted, hessian_form, hessian_quadratic_form,
+                            impose_row_mean, l, n, srivastava_loss, sse_standard, u, v, y)
 
 NOTATION = ("p = drop probability, q = 1 - p keep; m_il ~ Bernoulli(q) i.i.d. per row i and "
             "feature l; inverted input dropout x~_il = m_il x_il / q; lambda = (1-q)/q = p/(1-p)")
@@ -66,7 +66,8 @@ register(Identity(
     notation=NOTATION + "; 'unit variance' must mean unit SECOND MOMENT (1/n) sum_i x_il^2 = 1",
     params=(Q, N, D, Rows("x", "second-moment"), Y, W), assumptions=(UNIT,),
     symbolic=_unit_second_moment, simulate=half_mse_inverted, n_masks=_n_masks,
-    wrong_claims=lambda rhs: {"penalty-missing-1/2": rhs + LAMBDA / 2 * sp.Sum(w[l] ** 2, (l, 1, d))},
+    wrong_claims=lambda rhs: {"penalty-missing-1/2":
+                              rhs + LAMBDA / 2 * sp.Sum(w[l] ** 2, (l, 1, d))},
 ))
 
 XBAR = sp.IndexedBase("xbar", real=True)
@@ -141,4 +142,5 @@ register(Identity(
                                   u[l] * w[l], (l, 1, d))},
 ))
 
-from . import _ridge_figures, _ridge_sgd, _ridge_wager  # noqa: E402,F401  (register the rest of the family)
+# the rest of the family registers itself on import
+from . import _ridge_figures, _ridge_sgd, _ridge_wager  # noqa: E402,F401

@@ -99,7 +99,8 @@ def _witness(residual):
         if not isinstance(symbol, sp.MatrixSymbol):
             values[str(symbol)] = float(rng.uniform(0.2, 0.8))
     for matrix in sorted(residual.atoms(sp.MatrixSymbol), key=str):
-        shape = [int(sp.sympify(k).xreplace({s: values[str(s)] for s in sizes})) for k in matrix.shape]
+        shape = [int(sp.sympify(k).xreplace({s: values[str(s)] for s in sizes}))
+                 for k in matrix.shape]
         values[matrix.name] = rng.standard_normal(shape)
     try:
         value = evaluate(residual, values)

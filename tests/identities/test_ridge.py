@@ -1,0 +1,127 @@
+"""ridge family: what the generic registry tests do not cover (public function, Hessian
+eigenvalues, shrinkage, the 2-D mask model, the SGD limit against least squares)."""
+import numpy as np
+import pytest
+import sympy as sp
+
+from dropout_theory.identities._ridge_models import expected_loss, half_mse_inverted
+from dropout_theory.identities._ridge_sgd import dropout_ridge_solution, train_replicates
+from dropout_theory.identity import registry
+from dropout_theory.sampling import exact_mean, generator, z_crit
+from dropout_theory.verify import approximation_order, check_route
+
+CRITICAL = z_crit(1e-6, 2)  # the two replicate checks below; false-alarm rate 1e-6
+
+
+def _data(seed, n=7, d=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)) * np.exp(rng.uniform(-1, 1, d)), rng.standard_normal(n)
+
+
+def test_masks_are_a_two_dimensional_iid_array_in_the_engine():
+    """Entries m[i, l] and m[i', l'] are one variable only when both indices agree."""
+    terms = expected_loss().result.atoms(sp.Sum)
+    assert any(len(t.limits) == 2 for t in terms)  # the (1-q)/q sum over i and l survives
+
+
+def test_solution_is_the_stationary_point_of_the_exact_expected_loss():
+    """The gradient of E_m[loss] (all 2^(nd) masks through the layer) vanishes at w*."""
+    X, y = _data(0, n=3, d=3)
+    p = 0.3
+    w_star = dropout_ridge_solution(X, y, p=p)
+    step = 1e-4
+    for j in range(3):
+        def loss_at(shift):
+            point = {"x": X, "y": y, "w": w_star + shift * np.eye(3)[j], "q": 1 - p}
+            return exact_mean(lambda m: half_mse_inverted(point, m), 9, p)[0]
+        # central difference of a quadratic is exact up to rounding of the loss values
+        assert abs(loss_at(step) - loss_at(-step)) / (2 * step) < 1e-9
+
+
+def test_hessian_eigenvalues_dominate_the_plain_ones():
+    """Weyl: adding the PSD diagonal (1-q)/(nq) diag(X^T X) raises every eigenvalue."""
+    for seed in range(20):
+        X, _ = _data(seed, n=5, d=4)
+        plain = X.T @ X / len(X)
+        for p in (0.1, 0.5, 0.9):
+            dropped = plain + p / (1 - p) * np.diag(np.diag(plain))
+            gap = np.linalg.eigvalsh(dropped) - np.linalg.eigvalsh(plain)
+            assert np.all(gap >= -1e-12), (seed, p, gap)
+            assert np.all(gap.min() >= p / (1 - p) * np.diag(plain).min() - 1e-12)
+
+
+def test_shrinkage_holds_in_the_gamma_norm_and_in_predictions_not_in_euclidean_norm():
+    """||Gamma w*|| <= ||Gamma w_ls|| and ||X w*|| <= ||X w_ls|| always (standardized ridge);
+    the plain Euclidean norm can grow: the seeds' 'shrinks towards zero' needs the norm."""
+    grew = 0
+    for seed in range(300):
+        X, y = _data(seed, n=6, d=3)
+        gamma = np.sqrt(np.diag(X.T @ X))
+        w_ls = np.linalg.lstsq(X, y, rcond=None)[0]
+        w_star = dropout_ridge_solution(X, y, p=0.5)
+        assert np.linalg.norm(gamma * w_star) <= np.linalg.norm(gamma * w_ls) + 1e-12
+        assert np.linalg.norm(X @ w_star) <= np.linalg.norm(X @ w_ls) + 1e-12
+        grew += np.linalg.norm(w_star) > np.linalg.norm(w_ls)
+    assert grew > 0  # counterexamples exist among 300 seeded data sets
+
+
+def test_sgd_limit_matches_the_closed_form_and_not_least_squares():
+    identity = registry()["ridge.sgd-limit"]
+    _, rhs = identity.symbolic()
+    point = identity.draw_point(generator(11, identity.name, 0))
+    true = check_route(identity, "replicate", point, rhs, root=3, critical=CRITICAL)
+    assert true.status == "agrees", true
+    wrong = identity.mutations(rhs)["least-squares"]
+    ls = check_route(identity, "replicate", point, wrong, root=3, critical=CRITICAL)
+    assert ls.status == "disagrees", ls
+
+
+def test_train_replicates_is_deterministic_given_the_generator():
+    X, y = _data(2, n=8, d=2)
+    runs = [train_replicates(X, y, p=0.3, rng=generator(0, "t", 0), n_replicates=4)
+            for _ in range(2)]
+    np.testing.assert_array_equal(*runs)
+
+
+def test_quadratic_penalty_error_is_of_the_penalty_order_in_p():
+    """As p -> 0 the error of Wager's quadratic penalty is Theta(p), like the penalty."""
+    identity = registry()["ridge.wager-quadratic-drop-rate"]
+    _, rhs = identity.symbolic()
+    point = {"q": 0.8, "n": 1, "d": 3, "s": 1.0, "x": np.array([[1.0, -0.5, 2.0]]),
+             "w": np.array([0.7, 1.1, -0.4])}
+    result = approximation_order(identity, point, rhs)
+    assert round(result.order) == 1 and round(result.quantity_order) == 1, result
+
+
+@pytest.mark.parametrize("args,match", [
+    ((np.ones((3, 2)), np.ones(3)), None),
+    ((np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones(2)), "X must be finite"),
+    ((np.ones((2, 2)), np.array([1.0, np.inf])), "y must be finite"),
+    ((np.ones((3, 2)), np.ones(2)), r"y must have shape \(3,\)"),
+    ((np.ones((0, 2)), np.ones(0)), "non-empty"),
+    ((np.ones((3, 0)), np.ones(3)), "non-empty"),
+    ((np.ones(3), np.ones(3)), "non-empty"),
+    ((np.array([[1.0, 0.0], [2.0, 0.0]]), np.ones(2)), "all-zero columns"),
+])
+def test_bad_input_is_named(args, match):
+    if match is None:
+        assert dropout_ridge_solution(*args, p=0.2).shape == (2,)
+        return
+    with pytest.raises(ValueError, match=match):
+        dropout_ridge_solution(*args, p=0.2)
+
+
+@pytest.mark.parametrize("p,match", [(1.0, "divides by the keep"), (-0.1, "drop probability"),
+                                     (float("nan"), "drop probability"), ("a", "number")])
+def test_bad_drop_probability_is_named(p, match):
+    with pytest.raises(ValueError, match=match):
+        dropout_ridge_solution(np.eye(2), np.ones(2), p=p)
+
+
+def test_train_replicates_refuses_bad_input():
+    with pytest.raises(ValueError, match="X must be finite"):
+        train_replicates(np.array([[np.inf]]), np.ones(1), p=0.2, rng=generator(0, "t"),
+                         n_replicates=2)
+    with pytest.raises(ValueError, match="n_replicas"):
+        train_replicates(np.ones((2, 1)), np.ones(2), p=0.2, rng=generator(0, "t"),
+                         n_replicates=0)
