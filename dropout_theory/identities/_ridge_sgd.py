@@ -60,7 +60,7 @@ def dropout_ridge_solution(X, y, *, p) -> np.ndarray:
 
     Examples
     --------
-    >>> dropout_ridge_solution(np.eye(2), np.array([1.0, 2.0]), p=0.5).tolist()
+    >>> dropout_ridge_solution(np.eye(2), np.array([1.0, 2.0]), p=0.5).round(12).tolist()
     [0.5, 1.0]
     """
     X = check_finite_array(X, name="X")

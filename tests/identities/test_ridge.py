@@ -1,5 +1,7 @@
 """ridge family: what the generic registry tests do not cover (public function, Hessian
 eigenvalues, shrinkage, the 2-D mask model, the SGD limit against least squares)."""
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -125,3 +127,11 @@ def test_train_replicates_refuses_bad_input():
     with pytest.raises(ValueError, match="n_replicas"):
         train_replicates(np.ones((2, 1)), np.ones(2), p=0.2, rng=generator(0, "t"),
                          n_replicates=0)
+
+
+def test_one_call_replicates_must_split_into_the_batches():
+    identity = dataclasses.replace(registry()["ridge.sgd-limit"], replicates=100)
+    _, rhs = identity.symbolic()
+    point = identity.draw_point(generator(11, identity.name, 0))
+    with pytest.raises(ValueError, match="divisible by 32"):
+        check_route(identity, "replicate", point, rhs, root=3, critical=CRITICAL)
