@@ -10,7 +10,7 @@ from ._validation import check_positive_int
 from .identity import registry, select
 from .report import derivation_text
 from .sampling import DEFAULT_ALPHA
-from .verify import to_json, verify
+from .verify import measured_order, to_json, verify
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,12 +31,7 @@ def _build() -> argparse.ArgumentParser:
     der.add_argument("--latex", action="store_true", help="print the steps as LaTeX")
     ver = sub.add_parser("verify", help="check identities by every route; exit 1 on surprise")
     ver.add_argument("names", nargs="*", help="identity or family names (default: all)")
-    ver.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
-    ver.add_argument("--samples", type=int, default=1 << 17,
-                     help="Monte Carlo samples per check (default 131072)")
-    ver.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                     help="family-wise false-alarm rate of the run (default 1e-6)")
-    ver.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_run_options(ver, samples=1 << 17, per="check")
     _add_check(sub)
     fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
     fig.add_argument("--out", default="figures", help="output directory (default figures/)")
@@ -44,24 +39,33 @@ def _build() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_run_options(parser, *, samples: int, per: str) -> None:
+    """``--seed --samples --alpha --json``, shared by ``verify`` and ``check``."""
+    parser.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
+    parser.add_argument("--samples", type=int, default=samples,
+                        help=f"Monte Carlo samples per {per} (default {samples})")
+    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                        help="family-wise false-alarm rate of the run (default 1e-6)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _check_run_options(args) -> None:
+    check_positive_int(args.samples, name="--samples")
+    if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
+        raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
+
+
 def _add_check(sub) -> None:
     chk = sub.add_parser("check", help="check your own claims from a TOML file; exit 1 unless "
                                        "all hold")
     chk.add_argument("file", help="claim file (TOML with [[claim]] tables)")
-    chk.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
-    chk.add_argument("--samples", type=int, default=1 << 18,
-                     help="Monte Carlo samples per point (default 262144)")
-    chk.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                     help="family-wise false-alarm rate of the run (default 1e-6)")
-    chk.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_run_options(chk, samples=1 << 18, per="point")
 
 
 def _check(args) -> int:
     from .claims import check, to_json
     from .claims.checker import stderr_progress
-    check_positive_int(args.samples, name="--samples")
-    if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
-        raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
+    _check_run_options(args)
     report = check(args.file, seed=args.seed, n_samples=args.samples, alpha=args.alpha,
                    progress=stderr_progress)
     document = to_json(report)
@@ -93,8 +97,9 @@ def _list(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
+        width = max([0] + [len(row["name"]) for row in rows])
         for row in rows:
-            print(f"{row['name']:32s} {row['expected']:9s} {row['source']}")
+            print(f"{row['name']:{width}s} {row['expected']:11s} {row['source']}")
     return 0
 
 
@@ -107,9 +112,7 @@ def _derive(args) -> int:
 
 
 def _verify(args) -> int:
-    check_positive_int(args.samples, name="--samples")
-    if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
-        raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
+    _check_run_options(args)
     verdicts, meta = verify(select(args.names), root=args.seed, n_samples=args.samples,
                             alpha=args.alpha)
     if args.json:
@@ -118,14 +121,18 @@ def _verify(args) -> int:
         print(f"seed {meta['seed']}, {meta['samples']} samples per check, family-wise alpha "
               f"{meta['alpha']:g} over {meta['n_montecarlo_checks']} Monte Carlo checks "
               f"(critical |z| {meta['z_crit']:.2f})")
-        print(f"{'identity':32s} {'expected':9s} {'verdict':9s} routes")
+        width = max([len("identity")] + [len(v.name) for v in verdicts])
+        print(f"{'identity':{width}s} {'expected':11s} {'verdict':12s} routes")
         for v in verdicts:
             counts = {}
             for r in v.routes:
                 counts[f"{r.route}:{r.status}"] = counts.get(f"{r.route}:{r.status}", 0) + 1
             mark = "" if v.matches else "  <-- unexpected"
+            order = measured_order(v)
+            if order is not None:
+                mark = f"  measured order {order:.2f}" + mark
             routes = ", ".join(f"{k} x{n}" for k, n in counts.items())
-            print(f"{v.name:32s} {v.expected:9s} {v.verdict:9s} {routes}{mark}")
+            print(f"{v.name:{width}s} {v.expected:11s} {v.verdict:12s} {routes}{mark}")
     return 0 if all(v.matches for v in verdicts) else 1
 
 

@@ -175,8 +175,8 @@ def approximation_order(identity, point, rhs) -> RouteResult:
     ``e(h) = |E - C|``; the least-squares slope of ``log e`` on ``log h`` is the measured
     order. The claim agrees with its declared integer order ``k`` when
 
-    .. math:: \operatorname{round}(	ext{slope of } e) = k
-              \quad	ext{and}\quad k > \operatorname{round}(	ext{slope of } |E|),
+    .. math:: \operatorname{round}(\text{slope of } e) = k
+              \quad\text{and}\quad k > \operatorname{round}(\text{slope of } |E|),
 
     i.e. the error has the declared order *and* vanishes faster than the quantity itself: a
     claim off by a constant factor (error of the quantity's own order) is no approximation.
