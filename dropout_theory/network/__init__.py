@@ -16,7 +16,7 @@ from .recurrent import DropoutRNN
 from .training import (SGD, IterateAverage, exponential_schedule, fit, leaf_modules,
                        mc_dropout_predict, step_schedule)
 from .variants import (ALPHA_PRIME, AlphaDropout, ConcreteDropout, DropBlock, GaussianDropout,
-                       NoiseLayer, SpatialDropout, StandardDropout, dropblock_gamma)
+                       NoiseLayer, SpatialDropout, StandardDropout, UOut, dropblock_gamma)
 from .weights import DropConnect, TargetedDropout, max_norm
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Softmax", "SELU_ALPHA", "SELU_SCALE", "CrossEntropyLoss", "MSELoss",
     "Dropout", "bernoulli_mask", "StandardDropout", "SpatialDropout", "GaussianDropout",
     "AlphaDropout", "ALPHA_PRIME", "DropBlock", "dropblock_gamma", "ConcreteDropout", "NoiseLayer",
+    "UOut",
     "DropConnect", "TargetedDropout", "max_norm", "ReplicaLinear", "DropoutRNN", "BatchNorm1d",
     "SGD", "IterateAverage", "step_schedule", "exponential_schedule", "fit",
     "mc_dropout_predict", "leaf_modules",

@@ -21,6 +21,9 @@ class BatchNorm1d(Module):
     ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* variance;
     eval normalises with the running statistics. With a sample axis the S updates are
     applied in order, exactly as S successive PyTorch calls would apply them.
+    ``momentum=None`` is PyTorch's cumulative moving average: the k-th batch since
+    :meth:`reset_running_stats` gets the factor ``1/k``, so the running statistics are the
+    plain mean of the batch statistics.
 
     .. math:: y = \gamma \, \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta
 
@@ -34,21 +37,28 @@ class BatchNorm1d(Module):
     ([0.2, 0.4], [1.1, 1.7])
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, *,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, *,
                  affine: bool = True) -> None:
         super().__init__()
         self.num_features = check_positive_int(num_features, name="num_features")
         if not (isinstance(eps, (int, float)) and eps > 0):
             raise ValueError(f"eps must be a positive number, got {eps!r}")
-        if not (isinstance(momentum, (int, float)) and 0.0 <= momentum <= 1.0):
-            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-        self.eps, self.momentum = float(eps), float(momentum)
+        if momentum is not None and not (isinstance(momentum, (int, float))
+                                         and 0.0 <= momentum <= 1.0):
+            raise ValueError(f"momentum must be a number in [0, 1] or None, got {momentum!r}")
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
         if affine:
             self.params["weight"] = np.ones(self.num_features)
             self.params["bias"] = np.zeros(self.num_features)
         self.zero_grad()
+        self.reset_running_stats()
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1 and no batch tracked, as in PyTorch."""
         self.running_mean = np.zeros(self.num_features)
         self.running_var = np.ones(self.num_features)
+        self.num_batches_tracked = 0
 
     def _gamma_beta(self):
         return self.params.get("weight", 1.0), self.params.get("bias", 0.0)
@@ -76,11 +86,16 @@ class BatchNorm1d(Module):
 
     def _update_running(self, mean, unbiased_var) -> None:
         # S sequential updates r <- (1-m) r + m b_k collapse to weights m (1-m)^(S-1-k).
+        # momentum None: r_k = ((k-1) r_{k-1} + b_k) / k, i.e. the average since the reset.
         means = mean.reshape(-1, self.num_features)
         variances = unbiased_var.reshape(-1, self.num_features)
-        m, s = self.momentum, means.shape[0]
-        weights = m * (1.0 - m) ** np.arange(s - 1, -1, -1)
-        decay = (1.0 - m) ** s
+        m, s, seen = self.momentum, means.shape[0], self.num_batches_tracked
+        self.num_batches_tracked = seen + s
+        if m is None:
+            weights, decay = np.full(s, 1.0 / (seen + s)), seen / (seen + s)
+        else:
+            weights = m * (1.0 - m) ** np.arange(s - 1, -1, -1)
+            decay = (1.0 - m) ** s
         self.running_mean = decay * self.running_mean + weights @ means
         self.running_var = decay * self.running_var + weights @ variances
 

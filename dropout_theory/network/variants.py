@@ -20,7 +20,7 @@ from .dropout import bernoulli_mask
 from .module import Module
 
 __all__ = ["NoiseLayer", "StandardDropout", "SpatialDropout", "GaussianDropout", "AlphaDropout",
-           "DropBlock", "ConcreteDropout", "dropblock_gamma", "ALPHA_PRIME"]
+           "UOut", "DropBlock", "ConcreteDropout", "dropblock_gamma", "ALPHA_PRIME"]
 
 #: Value a dropped SELU unit takes before the affine correction: ``-lambda * alpha``.
 ALPHA_PRIME = -1.7580993408473766
@@ -168,6 +168,43 @@ class GaussianDropout(NoiseLayer):
 
     def _factor(self, mask):
         return mask
+
+
+class UOut(NoiseLayer):
+    r"""Li et al.'s (2019) "Uout": multiplicative uniform noise, the identity at test time.
+
+    .. math:: y = x \odot (1 + r), \qquad r_i \sim U(-\beta, \beta)
+
+    The noise has mean 1 and variance :math:`\beta^2/3`; ``p`` is the drop probability of
+    inverted dropout with the same noise variance, :math:`p/q = \beta^2/3`. ``mask=``
+    injects the factor :math:`1 + r` itself.
+
+    Examples
+    --------
+    >>> UOut(beta=0.5).forward(np.ones(2), mask=np.array([0.9, 1.2])).tolist()
+    [0.9, 1.2]
+    >>> round(UOut(beta=1.5).p, 12)  # noise variance 0.75 = p/q
+    0.428571428571
+    """
+
+    def __init__(self, beta: float, *, rng: np.random.Generator | None = None) -> None:
+        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0.0):
+            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+        kappa = beta ** 2 / 3.0
+        super().__init__(kappa / (1.0 + kappa), rng=rng)
+        self.beta = float(beta)
+
+    def _draw(self, shape, rng):
+        return 1.0 + rng.uniform(-self.beta, self.beta, shape)
+
+    def _check_noise(self, mask):
+        return mask
+
+    def _factor(self, mask):
+        return mask
+
+    def __repr__(self) -> str:
+        return f"UOut(beta={self.beta})"
 
 
 class AlphaDropout(NoiseLayer):

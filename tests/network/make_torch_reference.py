@@ -148,12 +148,27 @@ def _sgd(rng, ref):
                renorm_y=_np(torch.renorm(_t(w, False), 2, 0, 1.5)))
 
 
+def _batchnorm_cumulative(rng, ref):
+    """``momentum=None``: three training calls on fresh stats, then a reset and one more."""
+    bn = torch.nn.BatchNorm1d(4, eps=1e-5, momentum=None)
+    x = rng.normal(loc=-1.0, scale=3.0, size=(3, 5, 4))
+    with torch.no_grad():
+        for batch in x:
+            bn.train()(_t(batch, False))
+        ref.update(bn_cma_x=x, bn_cma_running_mean=_np(bn.running_mean),
+                   bn_cma_running_var=_np(bn.running_var))
+        bn.reset_running_stats()
+        bn.train()(_t(x[0], False))
+    ref.update(bn_cma_reset_running_var=_np(bn.running_var))
+
+
 def compute() -> dict[str, np.ndarray]:
     """Every reference array, recomputed with the torch that is installed."""
     torch.set_default_dtype(torch.float64)
     rng = np.random.default_rng(20240611)
     ref: dict[str, np.ndarray] = {}
-    for part in (_linear, _activations, _losses, _dropouts, _batchnorm, _rnn, _sgd):
+    for part in (_linear, _activations, _losses, _dropouts, _batchnorm, _rnn, _sgd,
+                 _batchnorm_cumulative):
         part(rng, ref)
     ref["torch_version"] = np.array(torch.__version__)
     return {k: np.asarray(v) for k, v in ref.items()}

@@ -11,7 +11,7 @@ import pytest
 from dropout_theory.network import (
     SELU, AlphaDropout, BatchNorm1d, ConcreteDropout, CrossEntropyLoss, DropBlock, DropConnect,
     Dropout, DropoutRNN, GaussianDropout, Linear, Module, MSELoss, Quadratic, ReLU, Sequential,
-    Sigmoid, Softmax, Softplus, SpatialDropout, StandardDropout, Tanh, TargetedDropout,
+    Sigmoid, Softmax, Softplus, SpatialDropout, StandardDropout, Tanh, TargetedDropout, UOut,
     bernoulli_mask, check_gradients)
 
 
@@ -97,6 +97,8 @@ CASES = {
     "SpatialDropout1d": _masked(SpatialDropout(0.4, n_spatial=1), (2, 3, 4, 5), (2, 3, 4), p=0.4),
     "GaussianDropout": lambda rng: (GaussianDropout(0.3), rng.normal(size=(4, 5)),
                                     {"mask": 1.0 + 0.6 * rng.normal(size=(4, 5))}),
+    "UOut": lambda rng: (UOut(0.8), rng.normal(size=(4, 5)),
+                         {"mask": rng.uniform(0.2, 1.8, size=(4, 5))}),
     "AlphaDropout": _masked(AlphaDropout(0.2), (4, 5), p=0.2),
     "DropBlock": _masked(DropBlock(0.3, block_size=2), (2, 2, 3, 5, 5), p=0.3),
     "ConcreteDropout": _concrete,

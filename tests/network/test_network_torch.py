@@ -168,6 +168,28 @@ def test_batchnorm_eval_uses_running_statistics(ref):
     assert_matches(bn.grads["bias"], ref["bn_eval_db"], scale=scale, n_ops=n, what="BN eval db")
 
 
+def test_batchnorm_momentum_none_is_torch_cumulative_average(ref):
+    """Three calls one at a time, and the same three as one (S, N, C) call, then a reset."""
+    x = ref["bn_cma_x"]
+    one_by_one, batched = BatchNorm1d(4, momentum=None), BatchNorm1d(4, momentum=None)
+    for batch in x:
+        one_by_one.forward(batch)
+    batched.forward(x)
+    scale = (x ** 2).max(axis=(0, 1)) + 1.0
+    n = ELEMENTWISE_OPS + 2 * x.shape[1] + x.shape[0]
+    for bn in (one_by_one, batched):
+        assert bn.num_batches_tracked == 3
+        assert_matches(bn.running_mean, ref["bn_cma_running_mean"], scale=scale, n_ops=n,
+                       what="cumulative mean")
+        assert_matches(bn.running_var, ref["bn_cma_running_var"], scale=scale, n_ops=n,
+                       what="cumulative var")
+    batched.reset_running_stats()
+    assert batched.num_batches_tracked == 0 and np.array_equal(batched.running_var, np.ones(4))
+    batched.forward(x[0])
+    assert_matches(batched.running_var, ref["bn_cma_reset_running_var"], scale=scale, n_ops=n,
+                   what="after reset")
+
+
 def test_rnn_without_dropout_is_torch_rnn(ref):
     rnn = DropoutRNN(3, 4, rng=np.random.default_rng(0))
     for name in rnn.params:

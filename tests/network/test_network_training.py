@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dropout_theory.network import (
-    SGD, AlphaDropout, BatchNorm1d, CrossEntropyLoss, DropConnect, Dropout, IterateAverage,
+    SGD, AlphaDropout, BatchNorm1d, CrossEntropyLoss, DropConnect, Dropout,
     Linear, MSELoss, ReLU, SELU, Sequential, SpatialDropout, bernoulli_mask, exponential_schedule,
     fit, mc_dropout_predict, step_schedule)
 

@@ -13,7 +13,7 @@ import pytest
 from dropout_theory.network import (
     ALPHA_PRIME, SELU_ALPHA, SELU_SCALE, AlphaDropout, BatchNorm1d, ConcreteDropout, DropBlock,
     DropConnect, Dropout, DropoutRNN, GaussianDropout, Linear, SpatialDropout, StandardDropout,
-    TargetedDropout, bernoulli_mask, dropblock_gamma)
+    TargetedDropout, UOut, dropblock_gamma)
 
 RNG = np.random.default_rng
 
@@ -28,6 +28,7 @@ VARIANTS = {
     "Dropout": (lambda p, rng: Dropout(p, rng=rng), (3, 4)),
     "SpatialDropout": (lambda p, rng: SpatialDropout(p, rng=rng), (2, 3, 4, 4)),
     "GaussianDropout": (lambda p, rng: GaussianDropout(p, rng=rng), (3, 4)),
+    "UOut": (lambda p, rng: UOut(np.sqrt(3 * p / (1 - p)), rng=rng), (3, 4)),
     "AlphaDropout": (lambda p, rng: AlphaDropout(p, rng=rng), (3, 4)),
     "DropBlock": (lambda p, rng: DropBlock(p, block_size=2, rng=rng), (2, 3, 5, 5)),
     "ConcreteDropout": (lambda p, rng: ConcreteDropout(p, rng=rng), (3, 4)),
@@ -105,7 +106,7 @@ def test_formulas_dividing_by_q_refuse_p_one(factory):
 INVALID_P = [-0.1, 1.5, float("nan"), "0.5", True, None]
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS) + ["StandardDropout"])
+@pytest.mark.parametrize("name", sorted(set(VARIANTS) - {"UOut"}) + ["StandardDropout"])
 @pytest.mark.parametrize("p", INVALID_P, ids=repr)
 def test_invalid_p_is_a_value_error_naming_p_and_the_value(name, p):
     if name == "StandardDropout":
@@ -114,6 +115,21 @@ def test_invalid_p_is_a_value_error_naming_p_and_the_value(name, p):
         factory = VARIANTS[name][0]
     with pytest.raises(ValueError, match=r"^p must .*got " + repr(p).replace(".", r"\.")):
         factory(p, RNG(0))
+
+
+@pytest.mark.parametrize("beta", [-0.5, float("inf"), float("nan"), "1", None], ids=repr)
+def test_uout_refuses_a_bad_half_width_naming_beta(beta):
+    with pytest.raises(ValueError, match=r"^beta must .*got " + repr(beta).replace(".", r"\.")):
+        UOut(beta)
+
+
+def test_uout_noise_is_bounded_and_matches_dropout_noise_variance_through_p():
+    layer = UOut(1.5, rng=RNG(7))
+    y = layer.forward(np.ones((4000, 3)))
+    assert -0.5 <= y.min() and y.max() <= 2.5 and not np.all(y == y[0])
+    np.testing.assert_array_equal(layer.backward(np.ones((4000, 3))), y)
+    q = 1.0 - layer.p  # inverted dropout's noise variance p/q equals beta^2/3
+    assert abs(layer.p / q - 1.5 ** 2 / 3) <= 4 * np.finfo(float).eps
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
