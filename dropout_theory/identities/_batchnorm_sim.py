@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_finite_array
 from ..identity import drop_probability
 from ..network import BatchNorm1d, Dropout, Module, Sequential
 
-__all__ = ["DISTRIBUTIONS", "UOut", "draw_inputs", "dropout_samples", "train",
+__all__ = ["DISTRIBUTIONS", "draw_inputs", "dropout_samples", "train",
            "over_normalisation", "next_input_over_normalisation", "recalibrate"]
 
 #: input distributions by channel residue; each standardised to mean 0, variance 1
@@ -52,39 +51,6 @@ def draw_inputs(point: dict, rng: np.random.Generator, shape) -> np.ndarray:
             np.arange(kind, n, 3) if dist is None else np.arange(0))
         z[..., channels] = _standardised(kind, rng, shape[:-1] + (len(channels),))
     return point["mu"] + point["sigma"] * z
-
-
-class UOut(Module):
-    r"""Li et al.'s "Uout": multiplicative uniform noise, identity at test time.
-
-    .. math:: y = x\,(1 + r), \qquad r_i \sim U(-\beta, \beta)
-
-    Implemented here because the network core has no such layer; the noise comes from
-    ``rng`` like every other layer's, and ``mask=`` injects the factor ``1 + r``.
-    """
-
-    is_dropout = True
-
-    def __init__(self, beta: float) -> None:
-        super().__init__()
-        if not (isinstance(beta, (int, float)) and 0.0 <= beta and np.isfinite(beta)):
-            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-        self.beta, self.factor = float(beta), 1.0
-
-    def forward(self, x, *, mask=None, rng=None):
-        x = check_finite_array(x, name="x")
-        if not self.training:
-            self.factor = 1.0
-            return x.copy()
-        if mask is None:
-            if rng is None:
-                raise ValueError("UOut.forward needs rng= (or a mask=) in training mode")
-            mask = 1.0 + rng.uniform(-self.beta, self.beta, x.shape)
-        self.factor = np.asarray(mask, dtype=np.float64)
-        return x * self.factor
-
-    def backward(self, grad_out):
-        return np.asarray(grad_out, dtype=np.float64) * self.factor
 
 
 def dropout_samples(point: dict, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -138,12 +104,13 @@ def recalibrate(net: Module, bn: BatchNorm1d, point: dict, rng: np.random.Genera
                 n: int) -> None:
     """Re-estimate BN with dropout off: PyTorch's ``momentum=None`` cumulative average.
 
-    After ``reset_running_stats()`` PyTorch uses the factor ``1/k`` on the ``k``-th batch,
-    so the running variance becomes the plain mean of the ``R`` unbiased batch variances.
+    After ``reset_running_stats()`` the ``k``-th batch gets the factor ``1/k``, so the
+    running variance becomes the plain mean of the ``R`` unbiased batch variances.
     """
     net.eval()
     bn.train()
-    for k in range(1, point["R"] + 1):
-        bn.momentum = 1.0 / k
+    bn.momentum = None
+    bn.reset_running_stats()
+    for _ in range(point["R"]):
         net.forward(draw_inputs(point, rng, (point["N"], n)), rng=rng)
     net.eval()

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ..identity import Identity, Param, drop_probability, register
-from ..network import Dropout
+from ..network import Dropout, UOut
 from ..symbolic import Bernoulli, RandomSpace, expectation, variance
 from . import _batchnorm_sim as sim
 from ._batchnorm_theory import (EPS, MATCHED_BETA, TINY, N, R, T, at, batch_variance, beta,
@@ -308,7 +308,7 @@ def _uout_model(half_width=beta, claim=None):
 def _uout_sim(point, rng, n):
     # batchnorm.uout-matched sets the half-width whose noise variance is (1 - q)/q
     half_width = point["beta"] if "beta" in point else np.sqrt(3 * (1 - point["q"]) / point["q"])
-    _, bn, _ = sim.train(sim.UOut(float(half_width)), point, rng, n)
+    _, bn, _ = sim.train(UOut(float(half_width)), point, rng, n)
     return bn.running_var
 
 

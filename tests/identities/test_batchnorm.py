@@ -11,7 +11,7 @@ from scipy import stats
 
 from dropout_theory.identities import _batchnorm_sim as sim
 from dropout_theory.identity import registry
-from dropout_theory.network import Dropout
+from dropout_theory.network import Dropout, UOut
 from dropout_theory.sampling import generator, z_crit
 from dropout_theory.verify import check_route
 
@@ -81,7 +81,7 @@ def test_recalibration_is_the_mean_of_unbiased_batch_variances():
 
 
 def test_uout_layer_noise_eval_backward_and_bad_beta():
-    layer = sim.UOut(0.5)
+    layer = UOut(0.5)
     y = layer.forward(np.ones((1000, 3)), rng=generator(0, "uout"))
     assert 0.5 <= y.min() and y.max() <= 1.5
     np.testing.assert_array_equal(layer.backward(np.ones((1000, 3))), y)
@@ -89,9 +89,9 @@ def test_uout_layer_noise_eval_backward_and_bad_beta():
                           [0.9, 1.0, 1.1])
     assert np.array_equal(layer.eval().forward(np.full(2, 3.0)), [3.0, 3.0])
     with pytest.raises(ValueError, match="beta"):
-        sim.UOut(-1.0)
+        UOut(-1.0)
     with pytest.raises(ValueError, match="rng"):
-        sim.UOut(0.5).forward(np.ones(2))
+        UOut(0.5).forward(np.ones(2))
 
 
 def test_every_family_member_has_a_figure():
