@@ -1,7 +1,7 @@
 """``Identity``, ``Param`` and the registry: one definition per identity, several routes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np

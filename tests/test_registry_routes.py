@@ -1,7 +1,6 @@
 """One parametrized test per route over the whole registry, plus mutation twins per route."""
 import dataclasses
 
-import numpy as np
 import pytest
 
 from dropout_theory.identity import registry

@@ -23,7 +23,7 @@ from ..symbolic import ExpansionError, NoClosedForm, covariance, expectation, pr
 from .budget import MAX_NESTED_SUMS, MAX_TERMS, symbolic_size
 from .estimate import exact_difference, montecarlo_difference, prepare
 from .numeric import Point, instantiate, make_points
-from .parser import OPERATORS, ClaimError, Cov, E, P, Var
+from .parser import OPERATORS, ClaimError, Cov, E, Var
 from .schema import Claim
 
 __all__ = ["ClaimResult", "check_claims", "symbolic_route", "to_json", "DEFAULT_SAMPLES"]

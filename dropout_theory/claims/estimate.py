@@ -181,7 +181,8 @@ def montecarlo_difference(setup: Setup, *, n_samples: int, root: int, name: str,
     with np.errstate(all="ignore"):
         for b in range(N_BATCHES):
             per_batch[b], scale = _batch(setup, generator(root, name, b), size)
-            magnitude = scale if b == 0 else magnitude
+            if b == 0:
+                magnitude = scale
     overall = dict(zip(setup.nodes, per_batch.mean(axis=0)))
     lhs, rhs = _sides(setup, overall)
     diffs = np.array([np.subtract(*_sides(setup, dict(zip(setup.nodes, row))))

@@ -35,7 +35,7 @@ def _payloads(sentinel):
         f"{{k: open('{s}', 'w') for k in (1,)}}",
         f"(open('{s}', 'w') for _ in (1,))",
         f"(y := open('{s}', 'w'))",
-        f"getattr(q, '__class__')", "globals()", "locals()", "vars()", "breakpoint()",
+        "getattr(q, '__class__')", "globals()", "locals()", "vars()", "breakpoint()",
         f"exp(x) if open('{s}', 'w') else 1",
         f"Sum(x, (j, 1, open('{s}', 'w')))",
         f"E(__import__('os').system('touch {s}'))",
