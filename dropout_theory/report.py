@@ -1,6 +1,8 @@
 """Printed derivations, shared by ``dropout-theory derive`` and the ``derivations/`` scripts."""
 from __future__ import annotations
 
+import sys
+
 import sympy as sp
 
 from .identity import select
@@ -23,5 +25,8 @@ def derivation_text(identity, *, latex: bool = False) -> str:
 
 def print_family(family: str, argv: list[str]) -> None:
     """Entry point of a ``derivations/FAMILY.py`` script (``--latex`` for LaTeX)."""
-    for identity in select([family]):
-        print(derivation_text(identity, latex="--latex" in argv), end="\n\n")
+    try:
+        for identity in select([family]):
+            print(derivation_text(identity, latex="--latex" in argv), end="\n\n")
+    except BrokenPipeError:  # piped into `head`: not an error of ours
+        sys.stderr.close()

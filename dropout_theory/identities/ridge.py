@@ -144,3 +144,4 @@ register(Identity(
 
 # the rest of the family registers itself on import
 from . import _ridge_figures, _ridge_sgd, _ridge_wager  # noqa: E402,F401
+from ._ridge_sgd import dropout_ridge_solution  # noqa: E402,F401  (the public solver)
