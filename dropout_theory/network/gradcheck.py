@@ -1,6 +1,7 @@
 r"""Finite-difference gradient checks with tolerances derived from float64 precision.
 
-Every tolerance the network tests use comes from here; none is typed by hand. The scalar
+Every tolerance the network tests use comes from here, built on the project's one rounding
+bound (:func:`dropout_theory.sampling.float_tolerance`); none is typed by hand. The scalar
 checked is :math:`L = \sum_i c_i\, y_i` for a fixed random :math:`c`, so one backward pass
 with ``grad_out = c`` gives the whole analytic gradient.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..sampling.tolerance import float_tolerance
 
 __all__ = ["EPS", "SAFETY", "fd_step", "rounding_bound", "GradcheckResult", "check_gradients"]
 
@@ -40,7 +43,11 @@ def fd_step(values: np.ndarray) -> np.ndarray:
 def rounding_bound(scale, *, n_ops: int) -> np.ndarray:
     r"""Bound on the difference of two float64 evaluations of one formula.
 
-    .. math:: |a - b| \le n_{\text{ops}}\, \epsilon\, s
+    Each evaluation is within Higham's :math:`\gamma_n s` of the exact value
+    (:func:`dropout_theory.sampling.float_tolerance`, the project's one rounding bound), so
+
+    .. math:: |a - b| \le 2\gamma_{n_{\text{ops}}}\, s
+              = \frac{n_{\text{ops}}\,\epsilon}{1 - n_{\text{ops}}\,\epsilon/2}\, s
 
     ``scale`` is the magnitude of the terms combined (e.g. :math:`\sum_j |W_{ij} x_j|`), not
     of the result, so cancellation is accounted for; ``n_ops`` counts the rounded operations
@@ -48,10 +55,10 @@ def rounding_bound(scale, *, n_ops: int) -> np.ndarray:
 
     Examples
     --------
-    >>> float(rounding_bound(1.0, n_ops=2)) == 2 * EPS
+    >>> bool(rounding_bound(1.0, n_ops=2) == 2 * float_tolerance(1.0, 2))
     True
     """
-    return n_ops * EPS * np.asarray(scale, dtype=np.float64)
+    return 2.0 * float_tolerance(np.asarray(scale, dtype=np.float64), n_ops)
 
 
 @dataclass
