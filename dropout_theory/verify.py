@@ -7,12 +7,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import sympy as sp
 from scipy import stats
-from scipy.special import roots_hermitenorm
 
 from .identity import drop_probability
 from .network import bernoulli_mask, check_gradients
 from .sampling import (DEFAULT_ALPHA, N_BATCHES, Estimate, batch_means, enumerate_masks,
-                       float_tolerance, generator, resolution, z_crit)
+                       exact_moments, float_tolerance, generator, resolution, z_crit)
 from .sampling.exact import MAX_MASK_BITS
 from .symbolic import prove_equal
 from .symbolic.evaluate import evaluate
@@ -66,18 +65,15 @@ def _call(identity, point, masks, noise):
 def _exact(identity, point, claim) -> RouteResult:
     """All 2^k masks, times Gauss-Hermite nodes exact for the noise polynomial degree."""
     k = identity.n_masks(point)
-    nodes, weights = roots_hermitenorm(identity.noise_degree // 2 + 1)
-    weights = weights / weights.sum()
-    first = second = magnitude = 0.0
-    for masks, probs in enumerate_masks(k, drop_probability(point)):
-        for node, weight in zip(nodes, weights):
-            values = _call(identity, point, masks, np.full(len(masks), node))
-            first += float((probs * weight) @ values)
-            second += float((probs * weight) @ values ** 2)
-            magnitude += float((probs * weight) @ np.abs(values))
+    # Gauss-Hermite with n nodes is exact up to degree 2n - 1; a variance needs f^2
+    degree = identity.noise_degree * (2 if identity.statistic == "var" else 1)
+    n_nodes = degree // 2 + 1
+    first, second, magnitude = exact_moments(
+        lambda masks, noise: _call(identity, point, masks, noise), k, drop_probability(point),
+        n_nodes=n_nodes)
     estimate = first if identity.statistic == "mean" else second - first ** 2
     scale = magnitude if identity.statistic == "mean" else second + magnitude ** 2
-    tol = float_tolerance(scale + abs(claim), (2 ** k) * len(nodes) + 4 * k)
+    tol = float_tolerance(scale + abs(claim), (2 ** k) * n_nodes + 4 * k)
     status = "agrees" if abs(estimate - claim) <= tol else "disagrees"
     return RouteResult("exact", status, point, estimate, claim, tolerance=tol)
 
