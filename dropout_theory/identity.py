@@ -81,6 +81,11 @@ class Identity:
     #: for ``kind="gradient"``: ``layer(point)`` builds the layer whose backward is checked
     kind: str = "moment"
     layer: Callable | None = None
+    #: ``rounding_scale(point)``: a bound on the expected magnitude of the terms ``simulate``
+    #: combines before it returns, when its values are small differences of large network
+    #: outputs (a loss minus a loss); the exact route's rounding bound must scale with those
+    #: terms, not with the small result
+    rounding_scale: Callable | None = None
     #: for ``kind="replicate"``: independent runs per check (at least 2 per batch)
     replicates: int = 256
     #: for ``kind="replicate"``: run all replicates in one vectorized call (one generator) and

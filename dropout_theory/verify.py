@@ -18,9 +18,11 @@ from .symbolic.evaluate import evaluate
 
 __all__ = ["RouteResult", "Verdict", "verify", "check_route", "approximation_order"]
 
-#: points of the geometric sweep of the ``order`` route, and how many decades it may move down
-ORDER_POINTS = 9
-ORDER_SHIFTS = 2
+#: the ``order`` route's sweep: decades added on each side of an identity's ``order_range``,
+#: points per decade, and how far clear of rounding an error must stand to enter the fit
+ORDER_WIDEN = 2
+ORDER_PER_DECADE = 4
+ORDER_CLEARANCE = 10.0
 
 EXACT_MAX_MASKS = 16
 
@@ -73,6 +75,8 @@ def _exact(identity, point, claim) -> RouteResult:
         n_nodes=n_nodes)
     estimate = first if identity.statistic == "mean" else second - first ** 2
     scale = magnitude if identity.statistic == "mean" else second + magnitude ** 2
+    if identity.rounding_scale is not None:
+        scale += identity.rounding_scale(point)
     tol = float_tolerance(scale + abs(claim), (2 ** k) * n_nodes + 4 * k)
     status = "agrees" if abs(estimate - claim) <= tol else "disagrees"
     return RouteResult("exact", status, point, estimate, claim, tolerance=tol)
@@ -137,53 +141,67 @@ def _at(identity, point, h) -> dict:
     return {**point, identity.probability: h if identity.probability == "p" else 1.0 - h}
 
 
-def order_sweep(identity, point, rhs, *, shift: float = 1.0):
-    """``(h, E - C, |E|, rounding bound)`` on the geometric sweep of the ``order`` route,
-    over ``identity.order_range`` times ``shift``."""
-    grid = np.geomspace(*identity.order_range, ORDER_POINTS) * shift
+def order_sweep(identity, point, rhs):
+    """``(h, E - C, |E|, rounding bound)`` on the wide geometric sweep of the ``order`` route:
+    ``identity.order_range`` widened by ``ORDER_WIDEN`` decades on each side (kept inside the
+    parameter's domain), ``ORDER_PER_DECADE`` points per decade."""
+    low = identity.order_range[0] / 10.0 ** ORDER_WIDEN
+    high = min(identity.order_range[1] * 10.0 ** ORDER_WIDEN, _order_ceiling(identity) / 2)
+    grid = np.geomspace(low, high, int(np.ceil(np.log10(high / low) * ORDER_PER_DECADE)) + 1)
     exact = [_exact(identity, pt, claim_value(rhs, pt))
              for pt in (_at(identity, point, h) for h in grid)]
     return (grid, np.array([r.estimate - r.claim for r in exact]),
             np.array([abs(r.estimate) for r in exact]), np.array([r.tolerance for r in exact]))
 
 
-def _asymptotic_sweep(identity, point, rhs):
-    """The sweep beyond the last sign change of the error, moving down a decade at a time.
+def _order_ceiling(identity) -> float:
+    """The (exclusive) upper end of the swept parameter's domain."""
+    if identity.order_in == "drop":
+        return 1.0
+    return next(prm.high for prm in identity.params if prm.name == identity.order_in)
 
-    Where the leading coefficient of the error nearly cancels, ``E - C`` changes sign inside
-    the sweep and the slope there says nothing about the order as ``h -> 0``; such a sweep is
-    moved a decade towards 0 (at most ``ORDER_SHIFTS`` times), else it is ``None``.
+
+def order_window(identity, point, rhs):
+    """``(h, |E - C|, |E|)`` on the asymptotic window of the sweep, or ``None``.
+
+    The window is the lowest decade of the sweep (``ORDER_PER_DECADE + 1`` points) on which
+    the error has one sign and stands ``ORDER_CLEARANCE`` times clear of the exact route's
+    rounding bound, so rounding moves each log-error by at most 1/``ORDER_CLEARANCE`` and the
+    slope far less than the 1/2 of the integer-order rule. Lowest, because the order is a
+    statement about ``h -> 0``: above a sign change of the error (a nearly cancelling leading
+    coefficient) or far up the sweep, higher-order terms take over.
     """
-    for shift in 10.0 ** -np.arange(ORDER_SHIFTS + 1):
-        grid, signed, quantity, tolerance = order_sweep(identity, point, rhs, shift=shift)
-        if np.any(np.abs(signed) <= tolerance) or np.any(quantity == 0):
-            return None  # the error sinks into rounding: moving further down cannot help
-        if np.all(np.sign(signed) == np.sign(signed[0])):
-            return grid, np.abs(signed), quantity
+    grid, signed, quantity, tolerance = order_sweep(identity, point, rhs)
+    clear = (np.abs(signed) > ORDER_CLEARANCE * tolerance) & (quantity > 0)
+    width = ORDER_PER_DECADE + 1
+    for first in range(len(grid) - width + 1):
+        window = slice(first, first + width)
+        signs = np.sign(signed[window])
+        if clear[window].all() and np.all(signs == signs[0]):
+            return grid[window], np.abs(signed[window]), quantity[window]
     return None
 
 
 def approximation_order(identity, point, rhs) -> RouteResult:
     r"""Measured order of the error of an approximate claim, by exact mask enumeration.
 
-    On ``ORDER_POINTS`` values of ``h`` spaced geometrically over ``identity.order_range``,
-    the exact expectation ``E`` (all masks through the network core) and the claim ``C`` give
-    ``e(h) = |E - C|``; the least-squares slope of ``log e`` on ``log h`` is the measured
-    order. The claim agrees with its declared integer order ``k`` when
+    On a geometric sweep of ``h`` around ``identity.order_range``, the exact expectation ``E``
+    (all masks through the network core) and the claim ``C`` give ``e(h) = |E - C|``; the
+    least-squares slope of ``log e`` on ``log h`` over the asymptotic window
+    (:func:`order_window`) is the measured order. The claim agrees with its declared integer order ``k`` when
 
     .. math:: \operatorname{round}(\text{slope of } e) = k
               \quad\text{and}\quad k > \operatorname{round}(\text{slope of } |E|),
 
     i.e. the error has the declared order *and* vanishes faster than the quantity itself: a
     claim off by a constant factor (error of the quantity's own order) is no approximation.
-    No tolerance is chosen: orders are integers and slopes are rounded. If some ``e(h)`` is
-    within the rounding bound of the exact route, the order cannot be measured
-    (``inconclusive``); so are identities with more than ``EXACT_MAX_MASKS`` masks. A sweep
-    on which ``E - C`` changes sign is moved towards 0 first (:func:`_asymptotic_sweep`).
+    No tolerance is chosen: orders are integers and slopes are rounded. Without a window of at
+    least a decade the order cannot be measured (``inconclusive``); so it is for identities
+    with more than ``EXACT_MAX_MASKS`` masks.
     """
     if identity.n_masks(point) > min(EXACT_MAX_MASKS, MAX_MASK_BITS):
         return RouteResult("order", "inconclusive", point, claim=identity.order)
-    sweep = _asymptotic_sweep(identity, point, rhs)
+    sweep = order_window(identity, point, rhs)
     if sweep is None:
         return RouteResult("order", "inconclusive", point, claim=identity.order)
     grid, error, quantity = sweep

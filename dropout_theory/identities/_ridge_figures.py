@@ -4,7 +4,7 @@ import numpy as np
 from ..identity import registry
 from ..plotting import FigureData, register_figure
 from ..sampling import generator
-from ..verify import _asymptotic_sweep, approximation_order
+from ..verify import approximation_order, order_sweep, order_window
 from ._ridge_sgd import dropout_ridge_solution, train_replicates
 
 #: a fixed data set with unequal column scales (seeded, so the figure is reproducible)
@@ -39,14 +39,18 @@ def order_figure(name: str, root: int) -> FigureData:
     _, rhs = identity.symbolic()
     point = identity.draw_point(generator(root, name, 1 << 31))
     result = approximation_order(identity, point, rhs)
-    grid, error, quantity = _asymptotic_sweep(identity, point, rhs)
+    sweep, signed, exact, bound = order_sweep(identity, point, rhs)
+    grid, error, _ = order_window(identity, point, rhs)
     label = "drop probability p" if identity.order_in == "drop" else identity.order_in
     data = FigureData(f"{name}: error order {result.order:.2f} (declared {identity.order})",
                       f"log10 {label}", "log10 |value|")
-    data.curves.append((f"|exact - quadratic penalty|, fitted slope {result.order:.2f}",
-                        np.log10(grid), np.log10(error)))
-    data.curves.append((f"|exact penalty|, fitted slope {result.quantity_order:.2f}",
-                        np.log10(grid), np.log10(quantity)))
+    data.curves.append((f"|exact penalty|, slope {result.quantity_order:.2f} in the window",
+                        np.log10(sweep), np.log10(exact)))
+    data.curves.append(("|exact - quadratic penalty|", np.log10(sweep),
+                        np.log10(np.abs(signed))))
+    data.curves.append(("rounding bound of the exact route", np.log10(sweep), np.log10(bound)))
+    data.points.append((f"fitted window: slope {result.order:.2f}", np.log10(grid),
+                        np.log10(error), None))
     return data
 
 

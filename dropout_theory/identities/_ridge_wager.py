@@ -39,6 +39,17 @@ def _labels_model():
     return expectation(diff, space), sp.Integer(0)
 
 
+def _loss_scale(point, weights) -> float:
+    r"""Bound on :math:`\sum_i E[A(\tilde\eta_i)] + A(\eta_i)` for ``weights``.
+
+    The simulations return differences of logistic losses, which cancel: their rounding error
+    scales with the losses, :math:`A(\eta) \le \log 2 + |\eta|`, and
+    :math:`E|\tilde\eta_i| \le \sum_l |w_l x_{il}|` since :math:`E[m/q] = 1`.
+    """
+    contributions = np.abs(np.asarray(point["x"]) * np.asarray(weights)).sum(axis=-1)
+    return float(np.sum(2.0 * np.log(2.0) + 2.0 * contributions))
+
+
 def _labels_sim(point, masks):
     """Per mask: sum_i [l(eta~_i, y_i) - l(eta_i, y_i)] - [same with labels z]."""
     def penalty(labels):
@@ -55,6 +66,7 @@ register(Identity(
     notation=NOTATION + "; y, z two labelings in [0, 1] (soft labels allowed)",
     params=(Q, N, D, Rows("x"), Unit("y", shape=("n",)), Unit("z", shape=("n",)), W),
     symbolic=_labels_model, simulate=_labels_sim, n_masks=lambda pt: pt["n"] * pt["d"],
+    rounding_scale=lambda pt: 2.0 * _loss_scale(pt, pt["w"]),  # two labelings
     wrong_claims=lambda rhs: {
         "non-inverted-dropout": (1 - q) * sp.Sum((y[i] - z[i]) * w[l] * x[i, l],
                                                  (i, 1, n), (l, 1, d)),
@@ -101,6 +113,7 @@ _COMMON = dict(
     params=(Param("q", 0.0, 1.0, typical=(0.5, 0.95)), N, D,
             Param("s", 0.0, np.inf, typical=(0.5, 1.5)), Rows("x"), W),
     symbolic=_quadratic_model, simulate=_quadratic_sim, n_masks=lambda pt: pt["n"] * pt["d"],
+    rounding_scale=lambda pt: _loss_scale(pt, pt["s"] * np.asarray(pt["w"])),
 )
 
 register(Identity(
