@@ -13,14 +13,11 @@ import sympy as sp
 from scipy import special
 
 from ..sampling import generator
-from .parser import OPERATORS, ClaimError
+from .parser import MAX_SIZE, OPERATORS, ClaimError
 from .schema import Claim
 
 __all__ = ["Point", "make_points", "instantiate", "to_numpy", "count_nodes", "MAX_SIZE"]
 
-#: sizes are drawn from 1 to MAX_SIZE, small enough for exact enumeration, large enough to
-#: expose size-dependent errors such as d versus d - 1
-MAX_SIZE = 4
 #: (typical range, edge values) per domain; edges are the domain's boundary where it is
 #: closed (q = 1, 0) and points near it where it is open
 _RULES = {"keep": ((0.1, 0.95), (1.0, 0.05)), "probability": ((0.1, 0.9), (0.05, 0.95)),

@@ -9,6 +9,7 @@ arguments and calls of anything but the listed functions are refused as :class:`
 from __future__ import annotations
 
 import ast
+import itertools
 import keyword
 import math
 import re
@@ -27,6 +28,9 @@ _MAX_DEPTH = 60
 MAX_EXPONENT = 16
 #: largest literal Sum bound: sums are expanded term by term at each numeric point
 MAX_SUM_BOUND = 1000
+#: sizes are drawn from 1 to MAX_SIZE, small enough for exact enumeration, large enough to
+#: expose size-dependent errors such as d versus d - 1
+MAX_SIZE = 4
 _MAX_DIGITS = 4000
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -119,6 +123,7 @@ class _Builder:
     def __init__(self, names: Namespace, *, allow_operators: bool):
         self.names, self.allow_operators = names, allow_operators
         self.bound: dict = {}        # Sum index name -> Symbol
+        self.largest: dict = {}      # Sum index Symbol -> its largest value at checked sizes
         self.inside_operator = False
         self.inside_event = False
 
@@ -285,9 +290,10 @@ class _Builder:
                         or index in RESERVED or keyword.iskeyword(index):
                     raise ClaimError(f"Sum index {index!r} must be a lowercase name that is "
                                      f"not declared or already in use")
-                low, high = (self._bound(e) for e in limit.elts[1:])
+                (low, _), (high, top) = (self._bound(e) for e in limit.elts[1:])
                 symbol = sp.Symbol(index, integer=True)
                 self.bound[index] = symbol
+                self.largest[symbol] = top
                 added.append(index)
                 limits.append((symbol, low, high))
             body = _expr(self.build(node.args[0]))
@@ -301,9 +307,16 @@ class _Builder:
         allowed = {self.names.scalars[n] for n in self.names.dimensions} | set(self.bound.values())
         if not value.free_symbols <= allowed or value.is_integer is not True:
             raise ClaimError(f"Sum bounds must be integers or dimensions, got {value}")
-        if value.is_Integer and abs(value) > MAX_SUM_BOUND:
-            raise ClaimError(f"Sum bound {value} is too large (at most {MAX_SUM_BOUND})")
-        return value
+        # the bound's largest magnitude over the checked sizes 1..MAX_SIZE (an outer index at
+        # its own largest): d**15 would ask the numeric route for 4**15 terms
+        outer = {s: self.largest[s] for s in value.free_symbols if s in self.largest}
+        dims = sorted(value.free_symbols - set(outer), key=str)
+        largest = max(abs(value.xreplace({**outer, **dict(zip(dims, map(sp.Integer, sizes)))}))
+                      for sizes in itertools.product(range(1, MAX_SIZE + 1), repeat=len(dims)))
+        if largest > MAX_SUM_BOUND:
+            raise ClaimError(f"Sum bound {value} is too large (at most {MAX_SUM_BOUND} at the "
+                             f"checked sizes, up to {MAX_SIZE})")
+        return value, largest
 
 
 def _is_event(value) -> bool:
@@ -320,9 +333,10 @@ def _expr(value):
 def _power(base, exponent):
     if exponent.is_number and not exponent.is_Rational:
         return base ** exponent
-    if exponent.is_Integer and abs(exponent) > MAX_EXPONENT and not base.is_number:
+    if exponent.is_Rational and abs(exponent) > MAX_EXPONENT and not base.is_Rational:
+        # SymPy evaluates sqrt(3)**(10**30) as 3**(5*10**29) exactly: refuse, do not hang
         raise ClaimError(f"exponent {exponent} is too large (at most {MAX_EXPONENT} in absolute "
-                         f"value for a non-numeric base)")
+                         f"value unless the base is a rational number)")
     if base.is_Rational and exponent.is_Rational:
         size = max(len(str(abs(base.p))), len(str(base.q)))
         if size * abs(float(exponent)) > _MAX_DIGITS:

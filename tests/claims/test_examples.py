@@ -1,6 +1,5 @@
 """Every example file: verdicts as its comments say, and a perturbed twin of every true claim fails."""
 import pathlib
-import time
 import tomllib
 
 import pytest
@@ -18,10 +17,7 @@ def test_one_file_per_family():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_verdicts_match_their_comments(path):
-    start = time.perf_counter()
     report = check(path, seed=0)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 30, f"{path.name} took {elapsed:.1f} s"
     mismatches = {r.name: (r.expected, r.verdict, r.message) for r in report["claims"]
                   if r.expected != r.verdict}
     assert not mismatches

@@ -93,9 +93,19 @@ def test_no_dynamic_evaluation_in_the_claims_package():
 
 def test_huge_numbers_and_deep_nesting_are_refused_quickly():
     for text in ["9**9**9**9", "10**100000", "x**100", "(" * 500 + "x" + ")" * 500,
-                 "-" * 5000 + "x", "x" + "+x" * 3000]:
+                 "-" * 5000 + "x", "x" + "+x" * 3000, "sqrt(3)**(10**30)",
+                 "(2**(1/2))**(10**12)", "exp(1)**(10**20/7)"]:
         with pytest.raises(ClaimError):
             parse_expression(text, _namespace())
+
+
+@pytest.mark.parametrize("bound", ["d**15", "1000*(5 - d)**3", "2**(d*4)"])
+def test_sum_bounds_too_large_at_some_checked_size_are_refused(bound):
+    """The numeric route expands sums at sizes 1..4: d**15 would mean 4**15 terms."""
+    namespace = Namespace(scalars={"d": sp.Symbol("d", integer=True, positive=True)},
+                          dimensions={"d"})
+    with pytest.raises(ClaimError, match="Sum bound"):
+        parse_expression(f"Sum(1/(j*j + 1), (j, 1, {bound}))", namespace)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
