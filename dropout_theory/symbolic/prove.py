@@ -28,8 +28,16 @@ class Proof:
     steps: list = field(default_factory=list)
 
 
+def _opaque_power(node) -> bool:
+    """A root or other non-integer power of a compound base: its canonical form is not unique
+    (``sqrt(x**2 + 2*x + 1)`` is ``1 + x`` for x > 0), so a residual with one is undecided."""
+    return (isinstance(node, sp.Pow) and node.exp.is_integer is not True
+            and not (node.base.is_Atom or isinstance(node.base, sp.Indexed)))
+
+
 def _decidable(term: Term) -> bool:
-    return not any(isinstance(a, _OPAQUE) for a in sp.preorder_traversal(term.body))
+    return not any(isinstance(a, _OPAQUE) or _opaque_power(a)
+                   for a in sp.preorder_traversal(term.body))
 
 
 def prove_equal(lhs, rhs, *, assumptions: dict | None = None) -> Proof:

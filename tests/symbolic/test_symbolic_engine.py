@@ -130,3 +130,12 @@ def test_evaluate_uses_one_based_sums():
     assert value == 3.0 * 14.0
     with pytest.raises(ValueError, match="no value given"):
         evaluate(sp.Sum(w[i], (i, 1, d)), {"d": 2})
+
+
+def test_roots_of_compound_bases_are_undecided_not_refuted():
+    """sqrt(q (1 + x)^2) is sqrt(q) (1 + x) for x > 0: the canonical form cannot see it, so the
+    verdict must be inconclusive; its twin with a polynomial residual is still refuted."""
+    q, x = sp.symbols("q x", positive=True)
+    true = prove_equal(sp.sqrt(q + 2 * q * x + q * x ** 2), sp.sqrt(q) * (1 + x))
+    assert true.status == "inconclusive", true.residual
+    assert prove_equal(sp.sqrt(q) * (1 + x), sp.sqrt(q) * (2 + x)).status == "refuted"
