@@ -49,7 +49,13 @@ def _add_run_options(parser, *, samples: int, per: str) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def _check_seed(args) -> None:
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+
+
 def _check_run_options(args) -> None:
+    _check_seed(args)
     check_positive_int(args.samples, name="--samples")
     if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
         raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
@@ -140,6 +146,7 @@ def _figures(args) -> int:
     from pathlib import Path
 
     from .plotting import figures, render
+    _check_seed(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, make in sorted(figures().items()):

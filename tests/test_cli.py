@@ -30,6 +30,9 @@ def test_progress_goes_to_stderr_not_json(capsys):
     (["verify", "--samples", "0"], "--samples must be a positive integer, got 0"),
     (["verify", "--alpha", "nan"], "--alpha must be a false-alarm rate"),
     (["derive", "nope"], "unknown identity 'nope'"),
+    (["verify", "--seed", "-1"], "--seed must be a non-negative integer, got -1"),
+    (["check", "examples/claims/basics.toml", "--seed", "-2"], "--seed must be a non-negative"),
+    (["figures", "--seed", "-3"], "--seed must be a non-negative integer, got -3"),
 ])
 def test_bad_input_exit_2_with_named_argument(argv, message, capsys):
     assert main(argv) == 2

@@ -75,6 +75,10 @@ def dropout_ridge_solution(X, y, *, p) -> np.ndarray:
         zero = np.flatnonzero(np.diag(gram) == 0).tolist()
         raise ValueError(f"X has all-zero columns {zero}: their weights are not identified")
     matrix = gram + (1 - q_keep) / q_keep * np.diag(np.diag(gram))
+    if q_keep == 1.0 and np.linalg.matrix_rank(X) < X.shape[1]:
+        # p > 0 adds a positive diagonal, so only plain least squares can be singular
+        raise ValueError(f"X has rank {np.linalg.matrix_rank(X)} < {X.shape[1]} columns at "
+                         f"p = {p}: the minimizer is not unique")
     return scipy.linalg.solve(matrix, X.T @ y, assume_a="pos")
 
 

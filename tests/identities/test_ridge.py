@@ -121,6 +121,13 @@ def test_bad_input_is_named(args, match):
         dropout_ridge_solution(*args, p=0.2)
 
 
+def test_least_squares_of_a_rank_deficient_matrix_is_refused_and_dropout_makes_it_unique():
+    rank_one = np.array([[1.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"rank 1 < 2 columns at p = 0.0"):
+        dropout_ridge_solution(rank_one, np.ones(2), p=0.0)
+    assert np.all(np.isfinite(dropout_ridge_solution(rank_one, np.ones(2), p=0.1)))
+
+
 @pytest.mark.parametrize("p,match", [(1.0, "divides by the keep"), (-0.1, "drop probability"),
                                      (float("nan"), "drop probability"), ("a", "number")])
 def test_bad_drop_probability_is_named(p, match):
