@@ -195,9 +195,11 @@ def approximation_order(identity, point, rhs) -> RouteResult:
 
     i.e. the error has the declared order *and* vanishes faster than the quantity itself: a
     claim off by a constant factor (error of the quantity's own order) is no approximation.
-    No tolerance is chosen: orders are integers and slopes are rounded. Without a window of at
-    least a decade the order cannot be measured (``inconclusive``); so it is for identities
-    with more than ``EXACT_MAX_MASKS`` masks.
+    No tolerance is chosen: orders are integers and slopes are rounded. The order cannot be
+    measured (``inconclusive``) without a window of a decade, when the window's local slopes
+    do not all round to the fitted order (it straddles a change of regime, e.g. the rounding
+    floor below and higher-order terms above a nearly cancelling leading coefficient), and for
+    identities with more than ``EXACT_MAX_MASKS`` masks.
     """
     if identity.n_masks(point) > min(EXACT_MAX_MASKS, MAX_MASK_BITS):
         return RouteResult("order", "inconclusive", point, claim=identity.order)
@@ -208,11 +210,16 @@ def approximation_order(identity, point, rhs) -> RouteResult:
     fit = stats.linregress(np.log(grid), np.log(error))
     scale = stats.linregress(np.log(grid), np.log(quantity)).slope
     measured = int(np.rint(fit.slope))
-    agrees = measured == identity.order and identity.order > int(np.rint(scale))
-    return RouteResult("order", "agrees" if agrees else "disagrees", point, float(fit.slope),
-                       identity.order, float(fit.stderr), order=float(fit.slope),
-                       quantity_order=float(scale),
-                       local_slopes=np.diff(np.log(error)) / np.diff(np.log(grid)))
+    local = np.diff(np.log(error)) / np.diff(np.log(grid))
+    if np.any(np.rint(local) != measured):
+        status = "inconclusive"
+    elif measured == identity.order and identity.order > int(np.rint(scale)):
+        status = "agrees"
+    else:
+        status = "disagrees"
+    return RouteResult("order", status, point, float(fit.slope), identity.order,
+                       float(fit.stderr), order=float(fit.slope), quantity_order=float(scale),
+                       local_slopes=local)
 
 
 def claim_value(rhs, point) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 
 from ..identity import Identity, Param, register
-from ..symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
+from ..symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation, prove_equal
 from ._common import Q, d, i, q, w, x
 from ._ridge_models import LAMBDA, Rows, Unit, l, logistic_losses, n, y
 
@@ -19,6 +19,20 @@ NOTATION = ("q = keep probability, p = 1 - q drop (Wager's delta); inverted inpu
 N = Param("n", 1, np.inf, typical=(1, 3), integer=True)
 D = Param("d", 1, np.inf, typical=(1, 4), integer=True)
 W = Param("w", shape=("d",))
+
+
+class UnitContributionWeights(Param):
+    """Weights ``w`` drawn standard normal, then rescaled so that the largest row contribution
+    ``max_i sum_l |w_l x_il|`` is 1: the scale ``s`` alone then sets the size of the
+    per-feature contributions the quadratic approximation is about, whatever the draw (a
+    drawn ``w`` near 0 would otherwise put the whole order sweep below rounding)."""
+
+    def __init__(self, name="w"):
+        super().__init__(name, shape=("d",))
+
+    def draw(self, rng, sizes):
+        weights = rng.standard_normal(sizes["d"])
+        return weights / np.abs(sizes["x"] * weights).sum(axis=1).max()
 
 
 def _eta(scale=1):
@@ -94,9 +108,14 @@ def _quadratic_model():
     delta = noisy - eta
     taylor = expectation(sp.Sum(sp.Function("A'")(eta) * delta
                                 + sp.Function("A''")(eta) * delta ** 2 / 2, (i, 1, n)), space)
+    curvature = sp.Function("A''")
+    logistic = taylor.result.replace(lambda e: getattr(e, "func", None) == curvature,
+                                     lambda e: logistic_curvature(e.args[0]))
+    status = prove_equal(logistic, QUADRATIC).status
     steps = [Step("exact penalty (no moment rule: A is not polynomial)", exact),
              *taylor.steps[1:],
-             Step("second-order Taylor part with logistic A'' = sigma (1 - sigma)", QUADRATIC)]
+             Step("second-order Taylor part with logistic A'' = sigma (1 - sigma)", logistic),
+             Step(f"equals Wager's R^q as stated: {status}", QUADRATIC)]
     return Derivation(exact, steps), QUADRATIC
 
 
@@ -111,7 +130,7 @@ def _quadratic_sim(point, masks):
 _COMMON = dict(
     source="Wager, Wang, Liang 2013, quadratic approximation R^q; REFERENCES.md",
     params=(Param("q", 0.0, 1.0, typical=(0.5, 0.95)), N, D,
-            Param("s", 0.0, np.inf, typical=(0.5, 1.5)), Rows("x"), W),
+            Param("s", 0.0, np.inf, typical=(0.5, 1.5)), Rows("x"), UnitContributionWeights()),
     symbolic=_quadratic_model, simulate=_quadratic_sim, n_masks=lambda pt: pt["n"] * pt["d"],
     rounding_scale=lambda pt: _loss_scale(pt, pt["s"] * np.asarray(pt["w"])),
 )
@@ -121,7 +140,8 @@ register(Identity(
     statement=r"R(sw) = \frac{1-q}{2q}\sum_{i,l} s^2 w_l^2 x_{il}^2 A''(s\,x_i\!\cdot\! w)"
               r" + O(s^4):\ \text{accurate for small per-feature contributions } s\,w_l x_{il}"
               r"\ (\text{relative error } O(s^2))",
-    notation=NOTATION + "; s scales the weights (the per-feature contributions s w_l x_il)",
+    notation=NOTATION + "; s scales the weights, drawn with max_i sum_l |w_l x_il| = 1, so s is"
+             " the largest row contribution",
     expected="approximate", order=4, order_in="s", order_range=(0.01, 0.1), **_COMMON,
 ))
 

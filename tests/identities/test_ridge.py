@@ -1,12 +1,14 @@
 """ridge family: what the generic registry tests do not cover (public function, Hessian
 eigenvalues, shrinkage, the 2-D mask model, the SGD limit against least squares)."""
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from dropout_theory.identities._ridge_models import expected_loss, half_mse_inverted
+from dropout_theory.identities._ridge_models import (expected_loss, half_mse_inverted,
+                                                     hessian_quadratic_form)
 from dropout_theory.identities._ridge_sgd import dropout_ridge_solution, train_replicates
 from dropout_theory.identity import registry
 from dropout_theory.sampling import exact_mean, float_tolerance, generator, z_crit
@@ -42,19 +44,45 @@ def test_solution_is_the_stationary_point_of_the_exact_expected_loss():
         assert abs(loss_at(step) - loss_at(-step)) / (2 * step) <= bound
 
 
-def test_hessian_eigenvalues_dominate_the_plain_ones():
-    """Weyl: adding the PSD diagonal (1-q)/(nq) diag(X^T X) raises every eigenvalue."""
-    for seed in range(20):
-        X, _ = _data(seed, n=5, d=4)
+def _expected_hessian(X, p):
+    """E_m of each mask's Hessian X~^T X~ / n, from the layer code over all 2^(nd) masks: the
+    entries by polarization of the quadratic form v^T H v."""
+    n, d = X.shape
+    point = {"x": X, "q": 1 - p}
+
+    def form(v):
+        return exact_mean(lambda m: hessian_quadratic_form({**point, "v": v}, m), n * d, p)[0]
+    eye = np.eye(d)
+    diag = np.array([form(eye[j]) for j in range(d)])
+    hessian = np.diag(diag)
+    for j, k in itertools.combinations(range(d), 2):
+        hessian[j, k] = hessian[k, j] = (form(eye[j] + eye[k]) - diag[j] - diag[k]) / 2
+    return hessian
+
+
+def test_expected_hessian_eigenvalues_dominate_the_plain_ones():
+    """Weyl: the expected Hessian (enumerated masks through the layer) is the plain X^T X / n
+    plus a PSD diagonal, so every eigenvalue rises, by at least the smallest diagonal entry
+    (1-q)/(nq) min diag(X^T X)."""
+    for seed in range(6):
+        X, _ = _data(seed, n=3, d=3)
         plain = X.T @ X / len(X)
         for p in (0.1, 0.5, 0.9):
-            dropped = plain + p / (1 - p) * np.diag(np.diag(plain))
+            dropped = _expected_hessian(X, p)
             gap = np.linalg.eigvalsh(dropped) - np.linalg.eigvalsh(plain)
-            # LAPACK's symmetric eigenvalues are backward stable: error O(d eps ||A||_2)
+            # enumeration sums 2^9 terms per entry; LAPACK's eigenvalues are backward stable
             rounding = float_tolerance(np.linalg.norm(dropped, 2) + np.linalg.norm(plain, 2),
-                                       4 * 4)
+                                       2 ** 9 * 3 + 3 * 3)
             assert np.all(gap >= -rounding), (seed, p, gap)
             assert np.all(gap.min() >= p / (1 - p) * np.diag(plain).min() - rounding)
+
+
+def test_hessian_dominance_check_rejects_a_non_psd_twin():
+    """Mutation twin: subtracting the dropout diagonal instead lowers the eigenvalues."""
+    X, _ = _data(0, n=3, d=3)
+    plain = X.T @ X / len(X)
+    twin = 2 * plain - _expected_hessian(X, 0.5)
+    assert np.any(np.linalg.eigvalsh(twin) - np.linalg.eigvalsh(plain) < 0)
 
 
 def test_shrinkage_holds_in_the_gamma_norm_and_in_predictions_not_in_euclidean_norm():
@@ -150,3 +178,9 @@ def test_one_call_replicates_must_split_into_the_batches():
     point = identity.draw_point(generator(11, identity.name, 0))
     with pytest.raises(ValueError, match="divisible by 32"):
         check_route(identity, "replicate", point, rhs, root=3, critical=CRITICAL)
+
+
+def test_wager_quadratic_penalty_is_the_engines_second_order_taylor_part():
+    """The stated R^q is checked against the engine's derivation, not only displayed."""
+    lhs, _ = registry()["ridge.wager-quadratic"].symbolic()
+    assert lhs.steps[-1].label.endswith(": proved"), lhs.steps[-1].label
