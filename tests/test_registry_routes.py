@@ -20,7 +20,7 @@ APPROXIMATIONS = [i for i in IDENTITIES if i.order is not None]
 # tell a right approximation from a wrong one is the measured order
 ROUTES = [(i, r) for i in IDENTITIES if i.order is None
           for r in ("symbolic", *NUMERIC[i.kind])] + [(i, "order") for i in APPROXIMATIONS]
-N_MC_CHECKS = 4 * len(IDENTITIES)  # true checks and mutation checks below, Bonferroni
+N_MC_CHECKS = 5 * len(IDENTITIES)  # true, mutation and corrected checks below, Bonferroni
 CRITICAL = z_crit(1e-6, N_MC_CHECKS)   # false-alarm rate of this module: 1e-6 in all
 
 
@@ -68,6 +68,23 @@ def test_mutation_twins_are_rejected_by_every_route(identity, route):
             assert result.status == "disagrees", (label, result)
 
 
+REFUTED_IN_CLOSED_FORM = [i for i in NON_HOLDING
+                          if prove_equal(*i.symbolic()).status == "refuted"]
+
+
+@pytest.mark.parametrize("identity,route",
+                         [(i, r) for i in REFUTED_IN_CLOSED_FORM for r in NUMERIC[i.kind]],
+                         ids=lambda v: getattr(v, "name", v))
+def test_simulation_of_a_refuted_claim_agrees_with_what_the_engine_derived(identity, route):
+    """A refuted claim fails by every route, but the simulation must still be right: it must
+    agree with the engine's derived left side, the corrected statement (false-alarm rate in
+    the module's Bonferroni count)."""
+    lhs, _ = identity.symbolic()
+    result = check_route(identity, route, _point(identity), lhs.result, root=8,
+                         critical=CRITICAL)
+    assert result.status == "agrees", result
+
+
 @pytest.mark.parametrize("identity", NON_HOLDING, ids=lambda i: i.name)
 def test_refuted_and_approximate_identities_get_their_expected_verdict(identity):
     """The run the CLI does (default points and budget) must reach the registered verdict.
@@ -77,6 +94,8 @@ def test_refuted_and_approximate_identities_get_their_expected_verdict(identity)
     """
     (verdict,), _ = verify([identity], root=7, progress=False)
     assert verdict.matches, verdict
+    if identity.expected == "refuted":  # the simulation itself must refute, not only algebra
+        assert any(r.status == "disagrees" for r in verdict.routes if r.route != "symbolic")
 
 
 def test_registry_names_are_family_slug_and_sources_recorded():

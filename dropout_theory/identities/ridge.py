@@ -73,6 +73,17 @@ register(Identity(
 XBAR = sp.IndexedBase("xbar", real=True)
 
 
+class ColumnMeans(Param):
+    """``xbar_l = (1/n) sum_i x_il`` of the point's data, so the derived penalty (which keeps
+    the column means) can be evaluated and compared with the simulation too."""
+
+    def __init__(self, name="xbar"):
+        super().__init__(name, shape=("d",))
+
+    def draw(self, rng, sizes):
+        return np.asarray(sizes["x"]).mean(axis=0)
+
+
 def _unit_centered_variance():
     label = "impose (1/n) sum_i (x_il - xbar_l)^2 = 1, i.e. (1/n) sum_i x_il^2 = 1 + xbar_l^2"
     return impose_row_mean(expected_loss(), lambda col: 1 + XBAR[col] ** 2, label), RIDGE
@@ -87,7 +98,8 @@ register(Identity(
     source="seed 001 read with 'unit variance' as the centered variance",
     notation=NOTATION + "; xbar_l = (1/n) sum_i x_il, data with non-zero column means",
     params=(Q, Param("n", 2, np.inf, typical=(2, 4), integer=True), D,
-            Rows("x", "centered"), Y, W), assumptions=("centered variance 1, mean != 0",),
+            Rows("x", "centered"), ColumnMeans(), Y, W),
+    assumptions=("centered variance 1, mean != 0",),
     symbolic=_unit_centered_variance, simulate=half_mse_inverted, n_masks=_n_masks,
     expected="refuted",
 ))
