@@ -188,7 +188,8 @@ def approximation_order(identity, point, rhs) -> RouteResult:
     On a geometric sweep of ``h`` around ``identity.order_range``, the exact expectation ``E``
     (all masks through the network core) and the claim ``C`` give ``e(h) = |E - C|``; the
     least-squares slope of ``log e`` on ``log h`` over the asymptotic window
-    (:func:`order_window`) is the measured order. The claim agrees with its declared integer order ``k`` when
+    (:func:`order_window`) is the measured order. The claim agrees with its declared integer
+    order ``k`` when
 
     .. math:: \operatorname{round}(\text{slope of } e) = k
               \quad\text{and}\quad k > \operatorname{round}(\text{slope of } |E|),
