@@ -25,6 +25,8 @@ ORDER_PER_DECADE = 4
 ORDER_CLEARANCE = 10.0
 
 EXACT_MAX_MASKS = 16
+#: the gradient route runs 4k forward passes under each of 2^k masks: k = 10 is ~40000 passes
+GRADIENT_MAX_MASKS = 10
 
 
 @dataclass
@@ -234,6 +236,9 @@ def gradient_pairs(identity, point, rhs, *, root, key):
     """Yield ``(mask, claim, FD result)`` for every one of the ``2**k`` masks of ``point``."""
     rng = generator(root, key, 0)
     k = identity.n_masks(point)
+    if k > GRADIENT_MAX_MASKS:
+        raise ValueError(f"{identity.name}: the gradient route enumerates all 2^{k} masks; "
+                         f"at most {GRADIENT_MAX_MASKS} units are supported, got {k}")
     point = {**point, "g": rng.standard_normal(k)}
     j = sp.Symbol("j", integer=True)
     for masks, _ in enumerate_masks(k, drop_probability(point)):

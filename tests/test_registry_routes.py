@@ -1,6 +1,7 @@
 """One parametrized test per route over the whole registry, plus mutation twins per route."""
 import dataclasses
 
+import numpy as np
 import pytest
 
 from dropout_theory.identity import registry
@@ -114,3 +115,12 @@ def test_declared_order_off_by_one_is_rejected(identity, shift):
     result = approximation_order(twin, _point(identity), rhs)
     assert result.status == "disagrees", result
     assert _approximate([result]) == "fails"
+
+
+def test_gradient_route_refuses_more_units_than_it_can_enumerate():
+    identity = next(i for i in IDENTITIES if i.kind == "gradient")
+    point = {**_point(identity), "d": 11}
+    point.update({name: np.ones(11) for name, value in point.items() if np.ndim(value) == 1})
+    _, rhs = identity.symbolic()
+    with pytest.raises(ValueError, match=r"at most 10 units are supported, got 11"):
+        check_route(identity, "gradient", point, rhs)
