@@ -23,7 +23,9 @@ class Param:
     """A parameter with its domain and typical range.
 
     ``shape`` names size parameters (``("d",)``) for arrays, whose entries are drawn standard
-    normal. Scalars are drawn uniformly from ``typical``; integers inclusively.
+    normal. Scalars are drawn uniformly from ``typical``; integers inclusively. ``edges`` are
+    legal values at the border of the domain (``q = 1``: no dropout) that ``verify`` also
+    checks, by exact enumeration, since typical draws never reach them.
     """
 
     name: str
@@ -32,6 +34,7 @@ class Param:
     typical: tuple = (0.0, 1.0)
     integer: bool = False
     shape: tuple = ()
+    edges: tuple = ()
 
     def draw(self, rng: np.random.Generator, sizes: dict):
         if self.shape:
@@ -109,6 +112,11 @@ class Identity:
         for param in sorted(self.params, key=lambda prm: (bool(prm.shape), not prm.integer)):
             point[param.name] = param.draw(rng, point)
         return point
+
+    def edge_points(self, point: dict) -> list[dict]:
+        """``point`` with one scalar parameter moved to one of its domain edges, for each."""
+        return [{**point, prm.name: edge} for prm in self.params if not prm.shape
+                for edge in prm.edges]
 
     def mutations(self, rhs: sp.Expr) -> dict:
         """Deliberately wrong claims every route must reject."""

@@ -307,22 +307,39 @@ def verify(identities, *, root=0, n_samples=1 << 17, alpha=DEFAULT_ALPHA, n_poin
         proof = prove_equal(lhs, rhs)
         routes = [RouteResult("symbolic", proof.status, residual=str(proof.residual))]
         for index, point in enumerate(points):
-            key = f"{identity.name}#{index}"
-            if identity.kind in ("gradient", "replicate"):
-                routes.append(check_route(identity, identity.kind, point, rhs, root=root,
-                                          critical=critical, key=key))
-                continue
-            if identity.n_masks(point) <= min(EXACT_MAX_MASKS, MAX_MASK_BITS):
-                routes.append(check_route(identity, "exact", point, rhs))
-            routes.append(check_route(identity, "montecarlo", point, rhs, root=root,
-                                      n_samples=n_samples, critical=critical, key=key))
-            if identity.order is not None:
-                routes.append(approximation_order(identity, point, rhs))
+            routes += _numeric_routes(identity, point, rhs, root=root, n_samples=n_samples,
+                                      critical=critical, key=f"{identity.name}#{index}")
+        routes += _edges(identity, points[0], rhs)
         verdict = _overall(routes) if identity.order is None else _approximate(routes)
         verdicts.append(Verdict(identity.name, identity.expected, verdict, routes))
     meta = {"seed": root, "alpha": alpha, "samples": n_samples, "n_montecarlo_checks": n_mc,
             "z_crit": critical}
     return verdicts, meta
+
+
+def _numeric_routes(identity, point, rhs, *, root, n_samples, critical, key) -> list:
+    """Every numeric route of ``identity`` at one drawn point."""
+    if identity.kind in ("gradient", "replicate"):
+        return [check_route(identity, identity.kind, point, rhs, root=root, critical=critical,
+                            key=key)]
+    routes = []
+    if identity.n_masks(point) <= min(EXACT_MAX_MASKS, MAX_MASK_BITS):
+        routes.append(check_route(identity, "exact", point, rhs))
+    routes.append(check_route(identity, "montecarlo", point, rhs, root=root,
+                              n_samples=n_samples, critical=critical, key=key))
+    if identity.order is not None:
+        routes.append(approximation_order(identity, point, rhs))
+    return routes
+
+
+def _edges(identity, point, rhs) -> list:
+    """Exact checks at the domain edges (``q = 1``, ``p = 0``) of a moment identity: sampling
+    there is deterministic, so only enumeration can judge, and a formula may be wrong only
+    there."""
+    if identity.kind != "moment":
+        return []
+    return [check_route(identity, "exact", edge, rhs) for edge in identity.edge_points(point)
+            if identity.n_masks(edge) <= min(EXACT_MAX_MASKS, MAX_MASK_BITS)]
 
 
 def _overall(routes) -> str:

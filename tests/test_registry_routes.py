@@ -3,11 +3,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from dropout_theory.identity import registry
 from dropout_theory.sampling import generator, z_crit
 from dropout_theory.symbolic import prove_equal
-from dropout_theory.verify import _approximate, approximation_order, check_route, verify
+from dropout_theory.verify import (_approximate, _edges, approximation_order, check_route,
+                                   verify)
 
 IDENTITIES = sorted(registry().values(), key=lambda i: i.name)
 HOLDING = [i for i in IDENTITIES if i.expected == "holds"]
@@ -124,3 +126,19 @@ def test_gradient_route_refuses_more_units_than_it_can_enumerate():
     _, rhs = identity.symbolic()
     with pytest.raises(ValueError, match=r"at most 10 units are supported, got 11"):
         check_route(identity, "gradient", point, rhs)
+
+
+EDGED = [i for i in MOMENTS if any(prm.edges for prm in i.params)]
+
+
+@pytest.mark.parametrize("identity", EDGED, ids=lambda i: i.name)
+def test_domain_edges_are_checked_and_a_claim_wrong_only_there_is_rejected(identity):
+    """q = 1 (p = 0) by exact enumeration: the true claim agrees; its twin, off by floor(q)
+    (or 1 - ceil(p)), which is zero everywhere but at the edge, is rejected there."""
+    _, rhs = identity.symbolic()
+    point = _point(identity)
+    assert all(r.status == "agrees" for r in _edges(identity, point, rhs))
+    prob = sp.Symbol(identity.probability, positive=True)
+    bump = sp.floor(prob) if identity.probability == "q" else 1 - sp.ceiling(prob)
+    routes = _edges(identity, point, rhs + bump)
+    assert routes and all(r.status == "disagrees" for r in routes), routes

@@ -13,8 +13,8 @@ i = sp.Symbol("i", integer=True)
 w = sp.IndexedBase("w", real=True)
 x = sp.IndexedBase("x", real=True)
 
-Q = Param("q", 0.0, 1.0, typical=(0.1, 0.95))
-P = Param("p", 0.0, 1.0, typical=(0.05, 0.9))
+Q = Param("q", 0.0, 1.0, typical=(0.1, 0.95), edges=(1.0,))  # q = 1: no unit dropped
+P = Param("p", 0.0, 1.0, typical=(0.05, 0.9), edges=(0.0,))
 D = Param("d", 1, np.inf, typical=(1, 6), integer=True)
 SIGMA = Param("sigma", 0.0, np.inf, typical=(0.1, 2.0))
 W = Param("w", shape=("d",))
