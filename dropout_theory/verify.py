@@ -132,8 +132,7 @@ def _batches_of_one_call(identity, point, rng) -> Estimate:
                          f"and one value per replicate, got {values.shape}")
     batches = values.reshape(N_BATCHES, -1)
     stats = batches.mean(axis=1) if identity.statistic == "mean" else batches.var(axis=1, ddof=1)
-    return Estimate(float(stats.mean()), float(stats.std(ddof=1) / np.sqrt(N_BATCHES)),
-                    values.size)
+    return Estimate.from_batches(stats, values.size)
 
 
 def _at(identity, point, h) -> dict:
@@ -163,8 +162,8 @@ def _order_ceiling(identity) -> float:
     return next(prm.high for prm in identity.params if prm.name == identity.order_in)
 
 
-def order_window(identity, point, rhs):
-    """``(h, |E - C|, |E|)`` on the asymptotic window of the sweep, or ``None``.
+def order_window(grid, signed, quantity, tolerance):
+    """``(h, |E - C|, |E|)`` on the asymptotic window of an :func:`order_sweep`, or ``None``.
 
     The window is the lowest decade of the sweep (``ORDER_PER_DECADE + 1`` points) on which
     the error has one sign and stands ``ORDER_CLEARANCE`` times clear of the exact route's
@@ -173,7 +172,6 @@ def order_window(identity, point, rhs):
     statement about ``h -> 0``: above a sign change of the error (a nearly cancelling leading
     coefficient) or far up the sweep, higher-order terms take over.
     """
-    grid, signed, quantity, tolerance = order_sweep(identity, point, rhs)
     clear = (np.abs(signed) > ORDER_CLEARANCE * tolerance) & (quantity > 0)
     width = ORDER_PER_DECADE + 1
     for first in range(len(grid) - width + 1):
@@ -184,7 +182,7 @@ def order_window(identity, point, rhs):
     return None
 
 
-def approximation_order(identity, point, rhs) -> RouteResult:
+def approximation_order(identity, point, rhs, *, sweep=None) -> RouteResult:
     r"""Measured order of the error of an approximate claim, by exact mask enumeration.
 
     On a geometric sweep of ``h`` around ``identity.order_range``, the exact expectation ``E``
@@ -202,14 +200,15 @@ def approximation_order(identity, point, rhs) -> RouteResult:
     measured (``inconclusive``) without a window of a decade, when the window's local slopes
     do not all round to the fitted order (it straddles a change of regime, e.g. the rounding
     floor below and higher-order terms above a nearly cancelling leading coefficient), and for
-    identities with more than ``EXACT_MAX_MASKS`` masks.
+    identities with more than ``EXACT_MAX_MASKS`` masks. ``sweep``, the
+    :func:`order_sweep` of this point, is computed unless given.
     """
     if identity.n_masks(point) > min(EXACT_MAX_MASKS, MAX_MASK_BITS):
         return RouteResult("order", "inconclusive", point, claim=identity.order)
-    sweep = order_window(identity, point, rhs)
-    if sweep is None:
+    window = order_window(*(sweep or order_sweep(identity, point, rhs)))
+    if window is None:
         return RouteResult("order", "inconclusive", point, claim=identity.order)
-    grid, error, quantity = sweep
+    grid, error, quantity = window
     fit = stats.linregress(np.log(grid), np.log(error))
     scale = stats.linregress(np.log(grid), np.log(quantity)).slope
     measured = int(np.rint(fit.slope))

@@ -38,17 +38,18 @@ def order_figure(name: str, root: int) -> FigureData:
     identity = registry()[name]
     _, rhs = identity.symbolic()
     point = identity.draw_point(generator(root, name, 1 << 31))
-    result = approximation_order(identity, point, rhs)
-    sweep, signed, exact, bound = order_sweep(identity, point, rhs)
-    grid, error, _ = order_window(identity, point, rhs)
+    sweep = order_sweep(identity, point, rhs)
+    result = approximation_order(identity, point, rhs, sweep=sweep)
+    grid, error, _ = order_window(*sweep)
+    swept, signed, exact, bound = sweep
     label = "drop probability p" if identity.order_in == "drop" else identity.order_in
     data = FigureData(f"{name}: error order {result.order:.2f} (declared {identity.order})",
                       f"log10 {label}", "log10 |value|")
     data.curves.append((f"|exact penalty|, slope {result.quantity_order:.2f} in the window",
-                        np.log10(sweep), np.log10(exact)))
-    data.curves.append(("|exact - quadratic penalty|", np.log10(sweep),
+                        np.log10(swept), np.log10(exact)))
+    data.curves.append(("|exact - quadratic penalty|", np.log10(swept),
                         np.log10(np.abs(signed))))
-    data.curves.append(("rounding bound of the exact route", np.log10(sweep), np.log10(bound)))
+    data.curves.append(("rounding bound of the exact route", np.log10(swept), np.log10(bound)))
     data.points.append((f"fitted window: slope {result.order:.2f}", np.log10(grid),
                         np.log10(error), None))
     return data

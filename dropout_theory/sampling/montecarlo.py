@@ -26,6 +26,13 @@ class Estimate:
     se: float
     n_samples: int
 
+    @classmethod
+    def from_batches(cls, stats, n_samples: int) -> "Estimate":
+        """The mean of ``N_BATCHES`` independent batch statistics and its standard error."""
+        stats = np.asarray(stats, dtype=np.float64)
+        return cls(float(stats.mean()), float(stats.std(ddof=1) / np.sqrt(N_BATCHES)),
+                   n_samples)
+
 
 def _batch_statistic(sample, rng, size: int, chunk: int, statistic: str) -> float:
     count, mean, m2 = 0, 0.0, 0.0
@@ -59,5 +66,4 @@ def batch_means(sample, *, n_samples: int, root: int, name: str, statistic: str 
         raise ValueError(f"n_samples must be at least {2 * N_BATCHES}, got {n_samples}")
     stats = np.array([_batch_statistic(sample, generator(root, name, b), size, chunk, statistic)
                       for b in range(N_BATCHES)])
-    return Estimate(float(stats.mean()), float(stats.std(ddof=1) / np.sqrt(N_BATCHES)),
-                    size * N_BATCHES)
+    return Estimate.from_batches(stats, size * N_BATCHES)
