@@ -16,6 +16,7 @@ import numpy as np
 
 from ..identity import drop_probability
 from ..network import BatchNorm1d, Dropout, Module, Sequential
+from ._batchnorm_theory import TINY
 
 __all__ = ["DISTRIBUTIONS", "draw_inputs", "dropout_samples", "train",
            "over_normalisation", "next_input_over_normalisation", "recalibrate"]
@@ -26,7 +27,7 @@ DISTRIBUTIONS = ("gaussian", "uniform", "exponential (skewness 2)")
 #: BatchNorm eps of the ``order`` procedures: with PyTorch's 1e-5 the batch-normalised output
 #: would have mean square s^2 / (s^2 + eps), 1 - O(1e-5); at 1e-12 the claims are exact to
 #: O(1e-12), far below any resolution here.
-TINY_EPS = 1e-12
+TINY_EPS = float(TINY)  # the same constant the claims state exactly
 
 
 def _standardised(kind: int, rng: np.random.Generator, shape) -> np.ndarray:
