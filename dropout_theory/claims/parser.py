@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..symbolic.operators import OPERATORS, Cov, E, P, Var
+
 __all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS",
            "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT"]
 
@@ -39,40 +41,6 @@ _INDEX = re.compile(r"[a-z][a-z0-9_]*\Z")
 class ClaimError(ValueError):
     """Invalid claim input: the message names the claim (when known) and the problem."""
 
-
-class _Operator(sp.Function):
-    """An unevaluated operator node; numeric arguments must not send SymPy to mpmath."""
-
-    @classmethod
-    def _should_evalf(cls, arg):
-        return -1
-
-
-class E(_Operator):
-    """Expectation operator ``E(X)`` (replaced by a derived or estimated value)."""
-
-    nargs = 1
-
-
-class Var(_Operator):
-    """Variance operator ``Var(X)``."""
-
-    nargs = 1
-
-
-class Cov(_Operator):
-    """Covariance operator ``Cov(X, Y)``."""
-
-    nargs = 2
-
-
-class P(_Operator):
-    """Probability of an event ``P(X > c)``."""
-
-    nargs = 1
-
-
-OPERATORS = {"E": E, "Var": Var, "Cov": Cov, "P": P}
 
 _SQRT2 = sp.sqrt(2)
 FUNCTIONS = {
