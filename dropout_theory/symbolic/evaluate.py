@@ -454,7 +454,7 @@ def _missing_node(ev, expr, frame):
 
 
 @_handles(sp.MatrixExpr)
-def _matrix(ev, expr, frame):
+def _matrix_outside_trace(ev, expr, frame):
     raise ValueError(f"matrix symbols outside a trace cannot be evaluated: {expr}")
 
 
