@@ -7,10 +7,7 @@ import math
 import sys
 
 from ._validation import check_positive_int
-from .identity import registry, select
-from .report import derivation_text
 from .sampling import DEFAULT_ALPHA
-from .verify import measured_order, to_json, verify
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +28,7 @@ def _build() -> argparse.ArgumentParser:
     der.add_argument("--latex", action="store_true", help="print the steps as LaTeX")
     ver = sub.add_parser("verify", help="check identities by every route; exit 1 on surprise")
     ver.add_argument("names", nargs="*", help="identity or family names (default: all)")
-    _add_run_options(ver, samples=1 << 17, per="check")
+    _add_run_options(ver)
     _add_check(sub)
     fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
     fig.add_argument("--out", default="figures", help="output directory (default figures/)")
@@ -39,11 +36,14 @@ def _build() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_run_options(parser, *, samples: int, per: str) -> None:
-    """``--seed --samples --alpha --json``, shared by ``verify`` and ``check``."""
+def _add_run_options(parser) -> None:
+    """``--seed --samples --points --alpha --json``, shared by ``verify`` and ``check``."""
     parser.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
-    parser.add_argument("--samples", type=int, default=samples,
-                        help=f"Monte Carlo samples per {per} (default {samples})")
+    parser.add_argument("--samples", type=int, default=1 << 17,
+                        help="Monte Carlo samples per check (default 131072)")
+    parser.add_argument("--points", type=int, default=4,
+                        help="typical parameter points per statement (default 4); edges, the "
+                             "smallest and, without a proof, larger sizes are added")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                         help="family-wise false-alarm rate of the run (default 1e-6)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -57,6 +57,7 @@ def _check_seed(args) -> None:
 def _check_run_options(args) -> None:
     _check_seed(args)
     check_positive_int(args.samples, name="--samples")
+    check_positive_int(args.points, name="--points")
     if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
         raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
 
@@ -65,39 +66,32 @@ def _add_check(sub) -> None:
     chk = sub.add_parser("check", help="check your own claims from a TOML file; exit 1 unless "
                                        "all hold")
     chk.add_argument("file", help="claim file (TOML with [[claim]] tables)")
-    _add_run_options(chk, samples=1 << 18, per="point")
+    _add_run_options(chk)
+
+
+def _run(args, identities, command: str) -> list:
+    from .report import render_text, to_json
+    from .verify import verify
+    verdicts, meta = verify(identities, root=args.seed, n_samples=args.samples,
+                            alpha=args.alpha, n_points=args.points, progress=_stderr)
+    print(json.dumps(to_json(verdicts, meta, command=command), indent=2) if args.json
+          else render_text(verdicts, meta))
+    return verdicts
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _check(args) -> int:
-    from .claims import check, to_json
-    from .claims.checker import stderr_progress
+    from .claims import load_identities
     _check_run_options(args)
-    report = check(args.file, seed=args.seed, n_samples=args.samples, alpha=args.alpha,
-                   progress=stderr_progress)
-    document = to_json(report)
-    if args.json:
-        print(json.dumps(document, indent=2))
-    else:
-        meta = report["meta"]
-        print(f"seed {meta['seed']}, {meta['samples']} samples per Monte Carlo point, "
-              f"family-wise alpha {meta['alpha']:g} over {meta['n_montecarlo_checks']} Monte "
-              f"Carlo checks (critical |z| {meta['z_crit_two_sided']:.2f} two-sided)")
-        for r in report["claims"]:
-            print(f"{r.name:32s} {r.verdict:12s} symbolic {r.symbolic:14s} {r.message}")
-            if r.symbolic == "refuted":
-                print(f"    symbolic residual lhs - rhs = {r.residual}")
-            if r.counterexample and r.verdict != "holds":
-                c = r.counterexample
-                print(f"    counterexample ({c['label']}, {c['route']}): {c['point']}")
-                print(f"    lhs = {c['lhs']:.6g}, rhs = {c['rhs']:.6g}, "
-                      f"lhs - rhs = {c['difference']:.3g}, "
-                      + (f"z = {c['z']:.3g}" if c.get("z") is not None else
-                         f"{c.get('discrepancy_in_rounding_bounds') or 0:.3g} rounding bounds"))
-        print("summary: " + ", ".join(f"{v} {k}" for k, v in document["summary"].items()))
-    return 0 if all(r.verdict == "holds" for r in report["claims"]) else 1
+    verdicts = _run(args, load_identities(args.file), "check")
+    return 0 if all(v.verdict == "holds" for v in verdicts) else 1
 
 
 def _list(args) -> int:
+    from .registry import registry
     rows = [{"name": i.name, "expected": i.expected, "source": i.source,
              "statement": i.statement, "notation": i.notation} for i in registry().values()]
     if args.json:
@@ -110,6 +104,8 @@ def _list(args) -> int:
 
 
 def _derive(args) -> int:
+    from .registry import registry
+    from .report import derivation_text
     identity = registry().get(args.name)
     if identity is None:
         raise ValueError(f"unknown identity {args.name!r}; try 'dropout-theory list'")
@@ -118,34 +114,17 @@ def _derive(args) -> int:
 
 
 def _verify(args) -> int:
+    from .registry import select
     _check_run_options(args)
-    verdicts, meta = verify(select(args.names), root=args.seed, n_samples=args.samples,
-                            alpha=args.alpha)
-    if args.json:
-        print(json.dumps(to_json(verdicts, meta), indent=2))
-    else:
-        print(f"seed {meta['seed']}, {meta['samples']} samples per check, family-wise alpha "
-              f"{meta['alpha']:g} over {meta['n_montecarlo_checks']} Monte Carlo checks "
-              f"(critical |z| {meta['z_crit']:.2f})")
-        width = max([len("identity")] + [len(v.name) for v in verdicts])
-        print(f"{'identity':{width}s} {'expected':11s} {'verdict':12s} routes")
-        for v in verdicts:
-            counts = {}
-            for r in v.routes:
-                counts[f"{r.route}:{r.status}"] = counts.get(f"{r.route}:{r.status}", 0) + 1
-            mark = "" if v.matches else "  <-- unexpected"
-            order = measured_order(v)
-            if order is not None:
-                mark = f"  measured order {order:.2f}" + mark
-            routes = ", ".join(f"{k} x{n}" for k, n in counts.items())
-            print(f"{v.name:{width}s} {v.expected:11s} {v.verdict:12s} {routes}{mark}")
+    verdicts = _run(args, select(args.names), "verify")
     return 0 if all(v.matches for v in verdicts) else 1
 
 
 def _figures(args) -> int:
     from pathlib import Path
 
-    from .plotting import figures, render
+    from .plotting import render
+    from .registry import figures
     _check_seed(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,31 +1,51 @@
-"""``Identity``, ``Param`` and the registry: one definition per identity, several routes."""
+"""``Identity``, ``Param`` and the typed models: one definition per statement, several routes.
+
+An identity states ``lhs relation rhs``. Its ``derive()`` is the engine's derivation of the
+left side (the symbolic route compares it with ``rhs``); its ``model`` says how the numeric
+routes compute the left side, one small type per kind of check:
+
+- :class:`MaskModel`: per-sample values of a random quantity from keep-masks pushed through the
+  network core (``exact`` enumeration and ``montecarlo`` sampling);
+- :class:`ExpressionModel`: statistics (``E``, ``Var``, ``Cov``, ``P``) of expressions of
+  independent random variables, the model a user's claim compiles into (same routes);
+- :class:`ReplicateModel`: independent runs of a procedure, such as a training (``replicate``);
+- :class:`GradientModel`: the backward pass of a layer under every mask (``gradient``);
+- :class:`Approximation`: a :class:`MaskModel` quantity the claim only approximates, with the
+  declared order of its error (``exact``, ``montecarlo`` and ``order``).
+
+This module knows no content: identity modules and the claim compiler build these objects.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Mapping
 
 import numpy as np
 import sympy as sp
 
-__all__ = ["Param", "Identity", "drop_probability", "register", "registry", "select"]
+__all__ = ["Param", "RandomVariable", "MaskModel", "ExpressionModel", "ReplicateModel",
+           "GradientModel", "Approximation", "Identity", "drop_probability", "register",
+           "registered", "EXPECTED", "RELATIONS"]
 
 EXPECTED = ("holds", "refuted", "approximate")
-KINDS = ("moment", "gradient", "replicate")
+RELATIONS = ("==", "<=", ">=")
+STATISTICS = ("mean", "var")
 
 
-def drop_probability(point: dict) -> float:
+def drop_probability(point: Mapping) -> float:
     """The drop probability ``p`` of a parameter point declared in ``q`` (keep) or in ``p``."""
     return 1.0 - point["q"] if "q" in point else point["p"]
 
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter with its domain and typical range.
+    """A parameter with its domain, typical range and edges.
 
-    ``shape`` names size parameters (``("d",)``) for arrays, whose entries are drawn standard
-    normal. Scalars are drawn uniformly from ``typical``; integers inclusively. ``edges`` are
-    legal values at the border of the domain (``q = 1``: no dropout) that ``verify`` also
-    checks, by exact enumeration, since typical draws never reach them.
+    Scalars are drawn uniformly from ``typical`` (integers inclusively); arrays (``shape``
+    names sizes, ``("n", "d")``) standard normal unless ``sampler`` draws them. ``edges`` are
+    legal values at the border of the domain (``q = 1``: no dropout) that typical draws never
+    reach; ``large`` are sizes beyond the typical ones, checked when the symbolic route has no
+    proof (a statement may hold for d <= 4 and fail from d = 5 on).
     """
 
     name: str
@@ -35,36 +55,112 @@ class Param:
     integer: bool = False
     shape: tuple = ()
     edges: tuple = ()
+    large: tuple = ()
+    #: ``sampler(rng, partial)`` draws the value instead of the default rule
+    sampler: Callable | None = None
 
-    def draw(self, rng: np.random.Generator, sizes: dict):
+    def draw(self, rng: np.random.Generator, partial: Mapping):
+        """One value. ``partial`` is the point drawn so far: every size, then every scalar,
+        then the arrays declared before this one (a column mean can read the data)."""
+        if self.sampler is not None:
+            return self.sampler(rng, partial)
         if self.shape:
-            return rng.standard_normal(tuple(sizes[s] for s in self.shape))
+            return rng.standard_normal(tuple(partial[s] for s in self.shape))
         if self.integer:
             return int(rng.integers(self.typical[0], self.typical[1] + 1))
         return float(rng.uniform(*self.typical))
 
 
 @dataclass(frozen=True)
+class RandomVariable:
+    """A random scalar or i.i.d. array: ``law`` with SymPy parameters, ``shape`` of sizes."""
+
+    name: str
+    law: str                 # "Bernoulli" (probability of 1), "Normal" (mean, sd), "Uniform"
+    params: tuple
+    shape: tuple = ()
+
+
+@dataclass(frozen=True)
+class MaskModel:
+    """``simulate(point, masks, noise) -> values``: one value of the random quantity per row
+    of ``masks`` ((S, k) keep-masks of 0/1, k = ``n_masks(point)``, drawn Bernoulli(q)) and of
+    ``noise`` ((S,) standard normal draws, or Gauss-Hermite nodes when enumerating; a model
+    with ``noise_degree = 0`` ignores it), computed by the network core. The left side is the
+    values' mean or variance (``statistic``). ``rounding_scale(point)`` bounds the magnitude
+    of the terms ``simulate`` cancels before it returns (a loss minus a loss), so the rounding
+    bound can cover them."""
+
+    routes: ClassVar[tuple] = ("exact", "montecarlo")
+    simulate: Callable
+    n_masks: Callable
+    statistic: str = "mean"
+    noise_degree: int = 0
+    rounding_scale: Callable | None = None
+
+
+@dataclass(frozen=True)
+class ExpressionModel:
+    """The left side ``lhs`` is an expression whose operator nodes (``E``, ``Var``, ``Cov``,
+    ``P``) take functions of the independent ``variables``; ``space`` is the same model for
+    the expectation engine. ``label`` prefixes errors about it (``claim 'name'``)."""
+
+    routes: ClassVar[tuple] = ("exact", "montecarlo")
+    lhs: sp.Expr
+    variables: tuple
+    space: object = field(compare=False)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ReplicateModel:
+    """``simulate(point, rng, n) -> values``: ``n`` independent replicates of a procedure
+    (trainings, learned running statistics), batched over the leading axis; the left side is
+    their mean or variance. ``one_call`` runs every replicate in one call and splits them into
+    the batches (the replicates of one call must be i.i.d.)."""
+
+    routes: ClassVar[tuple] = ("replicate",)
+    simulate: Callable
+    statistic: str = "mean"
+    replicates: int = 256
+    one_call: bool = False
+
+
+@dataclass(frozen=True)
+class GradientModel:
+    """``layer(point)`` builds the layer whose backward pass is compared with the claimed
+    gradient (a free index ``j``) under each of the ``2**n_masks(point)`` masks."""
+
+    routes: ClassVar[tuple] = ("gradient",)
+    layer: Callable
+    n_masks: Callable
+
+
+@dataclass(frozen=True)
+class Approximation:
+    """The claim approximates ``model``'s quantity: ``|exact - claim| = Theta(h**order)`` as
+    ``h -> 0``, ``h`` the drop rate (``parameter="drop"``) or the named parameter, swept
+    geometrically around ``range`` by the ``order`` route."""
+
+    routes: ClassVar[tuple] = ("exact", "montecarlo", "order")
+    model: MaskModel
+    order: int
+    parameter: str = "drop"
+    range: tuple = (1e-3, 1e-1)
+
+
+MODELS = (MaskModel, ExpressionModel, ReplicateModel, GradientModel, Approximation)
+
+
+@dataclass(frozen=True)
 class Identity:
-    """One statement about dropout, with the routes that check it.
+    """One statement ``lhs relation rhs`` about dropout, with its model and provenance.
 
-    ``symbolic()`` returns ``(lhs, rhs)``: ``lhs`` a derivation of the random quantity's
-    expectation or variance by the engine, ``rhs`` the stated right side. ``simulate(point,
-    masks, noise)`` computes per-sample values of the random quantity with the network core
-    (masks (S, k) of 0/1, noise (S,) standard normal draws or quadrature nodes);
-    ``statistic`` says whether the left side is their mean or variance. Identities of
-    ``kind="gradient"`` state a gradient instead: the claim (with a free index ``j``) is
-    compared with central differences of ``layer(point)`` under an injected mask.
-
-    Identities of ``kind="replicate"`` are about what a procedure produces (a trained weight, a
-    learned running statistic): ``simulate(point, rng, n)`` runs ``n`` independent replicates
-    of the procedure with the network core, vectorized over the leading axis, and returns one
-    value per replicate; the left side is their mean (or variance), checked by batch means over
-    ``replicates`` runs with the same z-test as the Monte Carlo route.
-
-    An identity with an ``order`` is an approximation: the ``order`` route measures
-    |exact - claim| on a geometric sweep towards 0 and fits its log-log slope (see
-    :func:`dropout_theory.verify.approximation_order`).
+    ``derive()`` returns the engine's derivation of the left side (a ``Derivation`` or an
+    expression); ``rhs`` is the stated right side (with operator nodes when the model is an
+    :class:`ExpressionModel`). ``expected`` is the verdict the registry stands by (a statement
+    from a seed can be ``refuted``; ``None`` for a user's claim that states none);
+    ``wrong_claims(rhs)`` adds mutation twins.
     """
 
     name: str
@@ -72,48 +168,81 @@ class Identity:
     source: str
     notation: str
     params: tuple
-    symbolic: Callable
-    simulate: Callable | None
-    n_masks: Callable | None = None
-    statistic: str = "mean"
-    probability: str = "q"
-    noise_degree: int = 0
+    rhs: sp.Expr
+    derive: Callable
+    model: object
+    relation: str = "=="
     expected: str = "holds"
     assumptions: tuple = ()
     wrong_claims: Callable | None = None
-    #: for ``kind="gradient"``: ``layer(point)`` builds the layer whose backward is checked
-    kind: str = "moment"
-    layer: Callable | None = None
-    #: ``rounding_scale(point)``: a bound on the expected magnitude of the terms ``simulate``
-    #: combines before it returns, when its values are small differences of large network
-    #: outputs (a loss minus a loss); the exact route's rounding bound must scale with those
-    #: terms, not with the small result
-    rounding_scale: Callable | None = None
-    #: for ``kind="replicate"``: independent runs per check (at least 2 per batch)
-    replicates: int = 256
-    #: for ``kind="replicate"``: run all replicates in one vectorized call (one generator) and
-    #: split them into the batches, instead of one call per batch
-    one_call: bool = False
-    #: for approximations (``expected="approximate"``): the claimed integer order ``k`` of the
-    #: error, |exact - claim| = Theta(h^k) as h -> 0, where h is the drop rate
-    #: (``order_in="drop"``) or the parameter named by ``order_in``; swept geometrically
-    #: over ``order_range`` by the ``order`` route of ``verify``
-    order: int | None = None
-    order_in: str = "drop"
-    order_range: tuple = (1e-3, 1e-1)
+    probability: str = "q"
+
+    def __post_init__(self):
+        if not isinstance(self.model, MODELS):
+            raise ValueError(f"{self.name}: model must be one of "
+                             f"{[m.__name__ for m in MODELS]}, got {type(self.model).__name__}")
+        if self.expected not in EXPECTED and self.expected is not None:
+            raise ValueError(f"{self.name}: expected must be one of {EXPECTED} (or None: no "
+                             f"expectation stated), got {self.expected!r}")
+        if self.relation not in RELATIONS:
+            raise ValueError(f"{self.name}: relation must be one of {RELATIONS}, got "
+                             f"{self.relation!r}")
+        approximate = isinstance(self.model, Approximation)
+        if (self.expected == "approximate") and not approximate:
+            raise ValueError(f"{self.name}: an approximate identity declares its order with an "
+                             f"Approximation model")
+        statistic = getattr(getattr(self.model, "model", self.model), "statistic", "mean")
+        if statistic not in STATISTICS:
+            raise ValueError(f"{self.name}: statistic must be one of {STATISTICS}, got "
+                             f"{statistic!r}")
 
     @property
     def family(self) -> str:
         return self.name.split(".", 1)[0]
 
+    @property
+    def routes(self) -> tuple:
+        """The numeric routes of this identity's model (the symbolic route always runs)."""
+        return self.model.routes
+
     def draw_point(self, rng: np.random.Generator) -> dict:
         """A parameter point: sizes first, then scalars, then arrays of those sizes."""
         point: dict = {}
-        for param in sorted(self.params, key=lambda prm: (bool(prm.shape), not prm.integer)):
+        for param in _in_draw_order(self.params):
             point[param.name] = param.draw(rng, point)
         return point
 
-    def edge_points(self, point: dict) -> list[dict]:
+    def draw_points(self, rng: np.random.Generator, n: int) -> list[dict]:
+        """``n`` typical points, stratified: each scalar's typical range is cut into ``n``
+        strata, one per point in a random order (a Latin hypercube); integers cycle through
+        their typical range, the first point at its top; arrays drawn per point."""
+        columns = {}
+        for param in self.params:
+            if param.shape:
+                continue
+            a, b = param.typical
+            if param.integer:
+                span = int(b) - int(a) + 1
+                columns[param.name] = [int(b)] + [int(a) + int(k) % span
+                                                  for k in rng.permutation(max(n - 1, 1))][:n - 1]
+            else:
+                columns[param.name] = a + (b - a) * (rng.permutation(n) + rng.random(n)) / n
+        points = []
+        for k in range(n):
+            point = {name: (col[k] if isinstance(col, list) else float(col[k]))
+                     for name, col in columns.items()}
+            points.append(self.complete(point, rng))
+        return points
+
+    def complete(self, fixed: Mapping, rng: np.random.Generator) -> dict:
+        """A point with the ``fixed`` values, the other parameters drawn (in draw order)."""
+        point: dict = {}
+        for param in _in_draw_order(self.params):
+            point[param.name] = fixed[param.name] if param.name in fixed else \
+                param.draw(rng, point)
+        return point
+
+    def edge_points(self, point: Mapping) -> list[dict]:
         """``point`` with one scalar parameter moved to one of its domain edges, for each."""
         return [{**point, prm.name: edge} for prm in self.params if not prm.shape
                 for edge in prm.edges]
@@ -126,6 +255,11 @@ class Identity:
             candidates.update(self.wrong_claims(rhs))
         # a generic mutation that leaves this right side unchanged is no mutation of it
         return {k: v for k, v in candidates.items() if _differs(v, rhs)}
+
+
+def _in_draw_order(params) -> list:
+    """Sizes first, then scalars, then arrays (in declaration order within each group)."""
+    return sorted(params, key=lambda prm: (bool(prm.shape), not prm.integer))
 
 
 def _differs(wrong: sp.Expr, rhs: sp.Expr) -> bool:
@@ -147,33 +281,10 @@ def register(identity: Identity) -> Identity:
     """Add an identity to the registry (names are unique ``family.slug``)."""
     if identity.name in _REGISTRY:
         raise ValueError(f"identity {identity.name!r} is registered twice")
-    if identity.expected not in EXPECTED:
-        raise ValueError(f"expected must be one of {EXPECTED}, got {identity.expected!r}")
-    if identity.kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {identity.kind!r}")
-    if (identity.expected == "approximate") != (identity.order is not None) and \
-            identity.expected != "refuted":
-        raise ValueError(f"{identity.name}: an approximate identity declares its integer order "
-                         f"(and only approximations do), got order={identity.order!r}")
     _REGISTRY[identity.name] = identity
     return identity
 
 
-def registry() -> dict[str, Identity]:
-    """All registered identities, by name (importing ``identities`` fills it)."""
-    from . import identities  # noqa: F401  (registration on import)
+def registered() -> dict[str, Identity]:
+    """The identities registered so far (``dropout_theory.registry`` imports the content)."""
     return dict(_REGISTRY)
-
-
-def select(names) -> list[Identity]:
-    """Identities matching names or family names; unknown names raise ``ValueError``."""
-    known = registry()
-    if not names:
-        return list(known.values())
-    chosen = []
-    for name in names:
-        hits = [i for i in known.values() if name in (i.name, i.family)]
-        if not hits:
-            raise ValueError(f"unknown identity or family {name!r}; try 'dropout-theory list'")
-        chosen += [h for h in hits if h not in chosen]
-    return chosen

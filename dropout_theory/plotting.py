@@ -1,4 +1,5 @@
-"""Figures: identity modules supply the data (``FigureData``); this module only draws.
+"""Figures: identity modules and :mod:`.sweeps` supply the data (``FigureData``); this
+module only draws.
 
 Rendering is byte-identical on a rerun: Agg backend, PNG without software or date metadata,
 fixed figure size and DPI, data from seeded routes.
@@ -14,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["FigureData", "register_figure", "figures", "render"]
+__all__ = ["FigureData", "register_figure", "registered_figures", "render"]
 
 
 @dataclass
@@ -41,16 +42,10 @@ def register_figure(name: str):
     return decorate
 
 
-def figures() -> dict[str, Callable]:
-    """Every figure by file stem: an identity's own figure, else its claim-against-p sweep."""
-    from .identity import registry
-    from .verify import gradient_figure, sweep
-    result = {}
-    for identity in registry().values():  # importing the registry registers custom figures
-        stem = identity.name.replace(".", "-")
-        default = gradient_figure if identity.kind == "gradient" else sweep
-        result[stem] = _FIGURES.get(stem) or (lambda root, i=identity, f=default: f(i, root=root))
-    return {**result, **_FIGURES}
+def registered_figures() -> dict[str, Callable]:
+    """The figures identity modules registered, by file stem (``registry.figures`` adds the
+    default figure of every other identity)."""
+    return dict(_FIGURES)
 
 
 def render(data: FigureData, path: Path) -> None:

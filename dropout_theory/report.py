@@ -1,25 +1,158 @@
-"""Printed derivations, shared by ``dropout-theory derive`` and the ``derivations/`` scripts."""
+"""Rendering on top of the pipeline: the one JSON record per statement, the text table, and
+printed derivations (``dropout-theory derive`` and the ``derivations/`` scripts).
+
+``verify --json`` and ``check --json`` print the same document, schema
+``dropout-theory/verdicts/2`` (documented in the README).
+"""
 from __future__ import annotations
 
+import dataclasses
+import math
 import sys
 
+import numpy as np
 import sympy as sp
 
-from .identity import select
-from .symbolic import prove_equal
+from . import routes
+from .registry import select
 
-__all__ = ["derivation_text"]
+__all__ = ["SCHEMA", "to_json", "render_text", "derivation_text", "print_family",
+           "counterexample", "measured_order", "sizes_checked"]
+
+SCHEMA = "dropout-theory/verdicts/2"
+VERDICTS = ("holds", "fails", "approximate", "inconclusive")
+
+
+def _clean(value):
+    """JSON-safe: arrays as lists, non-finite floats as null (NaN) or "inf"/"-inf"."""
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def route_record(result) -> dict:
+    return _clean({f.name: getattr(result, f.name) for f in dataclasses.fields(result)
+                   if f.name != "detail"})
+
+
+def counterexample(verdict):
+    """The strongest evidence against the statement: a certified exact disagreement first,
+    else the statistical one with the largest |z|; ``None`` when nothing disagrees."""
+    against = [r for r in verdict.routes if r.status == "disagrees"]
+    exact = [r for r in against if r.route == "exact"]
+    if exact:
+        return max(exact, key=lambda r: abs(r.difference) - r.rounding)
+    return max(against, key=lambda r: abs(r.z or 0.0), default=None)
+
+
+def measured_order(verdict) -> float | None:
+    """The fitted error order of an approximation (mean over its points), else ``None``."""
+    slopes = [r.order for r in verdict.routes if r.route == "order" and r.order is not None]
+    return float(np.mean(slopes)) if slopes else None
+
+
+def sizes_checked(verdict) -> dict:
+    """``{size: (checked values, skipped values)}`` over the numeric routes."""
+    sizes = [p.name for p in verdict.identity.params if p.integer and not p.shape]
+    result = {}
+    for name in sizes:
+        done = {int(r.point[name]) for r in verdict.routes[1:]
+                if r.point is not None and r.status != "skipped"}
+        skipped = {int(r.point[name]) for r in verdict.routes[1:]
+                   if r.point is not None and r.status == "skipped"} - done
+        result[name] = (sorted(done), sorted(skipped))
+    return result
+
+
+def statement_record(verdict) -> dict:
+    identity = verdict.identity
+    example = counterexample(verdict)
+    return {"name": identity.name, "statement": identity.statement, "source": identity.source,
+            "notation": identity.notation, "relation": identity.relation,
+            "expected": identity.expected, "verdict": verdict.verdict,
+            "matches_expected": verdict.matches, "reason": verdict.reason,
+            "symbolic": verdict.symbolic, "measured_order": measured_order(verdict),
+            "sizes_checked": {k: v[0] for k, v in sizes_checked(verdict).items()},
+            "sizes_skipped": {k: v[1] for k, v in sizes_checked(verdict).items() if v[1]},
+            "counterexample": None if example is None else route_record(example),
+            "seconds": verdict.seconds,
+            "routes": [route_record(r) for r in verdict.routes]}
+
+
+def to_json(verdicts, meta, *, command: str) -> dict:
+    """The ``--json`` document of ``verify`` or ``check``: one record per statement."""
+    records = [statement_record(v) for v in verdicts]
+    summary = {"statements": len(records), **{w: sum(r["verdict"] == w for r in records)
+                                              for w in VERDICTS},
+               "matching": sum(bool(r["matches_expected"]) for r in records)}
+    return _clean({"schema": SCHEMA, "command": command, **meta, "statements": records,
+                   "summary": summary})
+
+
+def _point(point) -> str:
+    return "{" + ", ".join(f"{k}: {np.round(v, 6).tolist() if np.ndim(v) else f'{v:.6g}'}"
+                           for k, v in point.items()) + "}"
+
+
+def _evidence(result) -> str:
+    if result.route == "exact":
+        lo, hi = result.interval
+        return f"lhs - rhs in [{lo:.6g}, {hi:.6g}] (certified; rounding bound {result.rounding:.3g})"
+    if result.z is not None:
+        return f"lhs - rhs = {result.difference:.6g}, se {result.se:.3g}, z = {result.z:.3g}"
+    return result.note
+
+
+def render_text(verdicts, meta) -> str:
+    """The table the CLI prints: one line per statement, a counterexample under failures."""
+    lines = [f"seed {meta['seed']}, {meta['samples']} samples per Monte Carlo check, family-wise "
+             f"alpha {meta['alpha']:g} over {meta['n_statistical_checks']} statistical checks "
+             f"(critical |z| {meta['z_crit']['two_sided']:.2f} two-sided, "
+             f"{meta['z_crit']['one_sided']:.2f} one-sided)"]
+    width = max([len("statement")] + [len(v.name) for v in verdicts])
+    lines.append(f"{'statement':{width}s} {'expected':11s} {'verdict':12s} {'symbolic':12s} routes")
+    for v in verdicts:
+        counts: dict = {}
+        for r in v.routes[1:]:
+            counts[f"{r.route}:{r.status}"] = counts.get(f"{r.route}:{r.status}", 0) + 1
+        mark = "" if v.matches in (True, None) else "  <-- unexpected"
+        order = measured_order(v)
+        if order is not None:
+            mark = f"  measured order {order:.2f}" + mark
+        lines.append(f"{v.name:{width}s} {v.identity.expected or '-':11s} {v.verdict:12s} "
+                     f"{v.symbolic:12s} " + ", ".join(f"{k} x{n}" for k, n in counts.items())
+                     + mark)
+        lines.append(f"    {v.reason}")
+        example = counterexample(v)
+        if example is not None and v.verdict != "holds":
+            lines.append(f"    counterexample ({example.label}, {example.route}): "
+                         f"{_point(example.point)}")
+            lines.append(f"    lhs = {example.lhs:.6g}, rhs = {example.rhs:.6g}; "
+                         + _evidence(example))
+        if v.symbolic in ("refuted", "unconfirmed"):
+            lines.append(f"    symbolic residual lhs - rhs = {v.routes[0].residual}")
+    return "\n".join(lines)
 
 
 def derivation_text(identity, *, latex: bool = False) -> str:
     """The statement, notation, source and every derivation step of ``identity``."""
-    proof = prove_equal(*identity.symbolic())
+    result = routes.run("symbolic", identity, None, identity.rhs)
     show = sp.latex if latex else sp.sstr
     lines = [f"{identity.name}: {identity.statement}", f"notation: {identity.notation}",
              f"source: {identity.source}", ""]
-    for number, step in enumerate(proof.steps, 1):
+    steps = result.detail.steps if result.detail is not None else []
+    for number, step in enumerate(steps, 1):
         lines += [f"{number}. {step.label}", f"   {show(step.expr)}"]
-    lines += ["", f"symbolic verdict: {proof.status}"]
+    lines += ["", f"symbolic verdict: {result.status}" + (f" ({result.note})" if result.note
+                                                         else "")]
     return "\n".join(lines)
 
 

@@ -9,12 +9,12 @@ def test_verify_json_schema_and_exit_code(capsys):
     code = main(["verify", "basics", "--json", "--samples", "8192", "--seed", "3"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert out["schema"] == "dropout-theory/verify/1"
-    assert {r["name"] for r in out["identities"]} == {
+    assert out["schema"] == "dropout-theory/verdicts/2" and out["command"] == "verify"
+    assert {r["name"] for r in out["statements"]} == {
         "basics.inverted-mean", "basics.inverted-variance", "basics.standard-scaling",
         "basics.backprop-mask"}
-    assert all(r["verdict"] == "holds" and r["matches_expected"] for r in out["identities"])
-    routes = {route["route"] for r in out["identities"] for route in r["routes"]}
+    assert all(r["verdict"] == "holds" and r["matches_expected"] for r in out["statements"])
+    routes = {route["route"] for r in out["statements"] for route in r["routes"]}
     assert routes == {"symbolic", "exact", "montecarlo", "gradient"}
 
 
@@ -28,6 +28,7 @@ def test_progress_goes_to_stderr_not_json(capsys):
 @pytest.mark.parametrize("argv,message", [
     (["verify", "no.such"], "unknown identity or family 'no.such'"),
     (["verify", "--samples", "0"], "--samples must be a positive integer, got 0"),
+    (["verify", "--points", "0"], "--points must be a positive integer, got 0"),
     (["verify", "--alpha", "nan"], "--alpha must be a false-alarm rate"),
     (["derive", "nope"], "unknown identity 'nope'"),
     (["verify", "--seed", "-1"], "--seed must be a non-negative integer, got -1"),

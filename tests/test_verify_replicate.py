@@ -2,12 +2,12 @@
 import numpy as np
 import sympy as sp
 
-from dropout_theory.identity import Identity, Param
-from dropout_theory.sampling import z_crit
-from dropout_theory.verify import check_route
+from dropout_theory.identity import Identity, Param, ReplicateModel
+from dropout_theory.routes import Context, run
 
 q = sp.Symbol("q", positive=True)
-CRITICAL = z_crit(1e-6, 2)  # the two checks below; false-alarm rate 1e-6
+#: the two checks below share a false-alarm rate of 1e-6
+CONTEXT = Context(root=1, alpha=1e-6, n_checks=2)
 
 
 def _kept_fraction(point, rng, n):
@@ -16,14 +16,13 @@ def _kept_fraction(point, rng, n):
 
 
 KEPT = Identity(name="test.kept-fraction", statement="E[mean(m)] = q", source="test",
-                notation="q keep", params=(Param("q", 0, 1, typical=(0.2, 0.8)),),
-                symbolic=lambda: (q, q), simulate=_kept_fraction, kind="replicate",
-                replicates=512)
+                notation="q keep", params=(Param("q", 0, 1, typical=(0.2, 0.8)),), rhs=q,
+                derive=lambda: q, model=ReplicateModel(_kept_fraction, replicates=512))
 
 
 def test_replicate_route_agrees_with_the_true_claim_and_rejects_a_wrong_one():
-    true = check_route(KEPT, "replicate", {"q": 0.7}, q, root=1, critical=CRITICAL)
+    true = run("replicate", KEPT, {"q": 0.7}, q, CONTEXT)
     assert true.status == "agrees" and true.route == "replicate", true
     assert true.se > 0 and np.isfinite(true.z)
-    wrong = check_route(KEPT, "replicate", {"q": 0.7}, q ** 2, root=1, critical=CRITICAL)
+    wrong = run("replicate", KEPT, {"q": 0.7}, q ** 2, CONTEXT)
     assert wrong.status == "disagrees", wrong

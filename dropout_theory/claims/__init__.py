@@ -1,4 +1,7 @@
-"""Check anyone's claim: a TOML claim file, a safe parser, verdicts with counterexamples.
+"""Check anyone's claim: a TOML claim file, a safe parser, and the registry's own pipeline.
+
+A claim compiles into an :class:`~dropout_theory.identity.Identity` and is judged by
+:func:`dropout_theory.verify.verify`, exactly as a registered identity is.
 
 Examples
 --------
@@ -13,12 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..sampling import DEFAULT_ALPHA
-from .checker import DEFAULT_SAMPLES, ClaimResult, check_claims, symbolic_route, to_json
+from .compile import to_identity
 from .parser import ClaimError, parse_expression
 from .schema import Claim, claim_from_dict, claims_from_tables, load_claims
 
-__all__ = ["check", "check_claim", "ClaimError", "ClaimResult", "Claim", "load_claims",
-           "claim_from_dict", "parse_expression", "to_json", "symbolic_route", "DEFAULT_SAMPLES"]
+__all__ = ["check", "check_claim", "load_identities", "to_identity", "ClaimError", "Claim",
+           "load_claims", "claim_from_dict", "parse_expression", "DEFAULT_SAMPLES"]
+
+#: Monte Carlo samples per check by default (the same default as ``verify``)
+DEFAULT_SAMPLES = 1 << 17
 
 
 def _validated(source) -> list[Claim]:
@@ -32,22 +38,36 @@ def _validated(source) -> list[Claim]:
                      f"{type(source).__name__}")
 
 
-def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
-          alpha: float = DEFAULT_ALPHA, n_points: int = 6, progress=None) -> dict:
-    """Check a claim file (path), one claim (dict), a list of claims or ``{"claim": [...]}``.
+def load_identities(source) -> list:
+    """The identities of a claim file (path), one claim (dict), or a list of claims."""
+    return [to_identity(claim) for claim in _validated(source)]
 
-    Returns ``{"claims": [ClaimResult, ...], "meta": {...}}``; :func:`to_json` turns it into the
+
+def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
+          alpha: float = DEFAULT_ALPHA, n_points: int = 4, progress=None):
+    """Check claims; returns ``(verdicts, meta)`` as :func:`dropout_theory.verify.verify`.
+
+    ``source`` is a claim file (path), one claim (dict), a list of claims or
+    ``{"claim": [...]}``; :func:`dropout_theory.report.to_json` turns the result into the
     CLI's ``--json`` document. Invalid input raises :class:`ClaimError` (a ``ValueError``).
     """
-    return check_claims(_validated(source), seed=seed, n_samples=n_samples, alpha=alpha,
-                        n_points=n_points, progress=progress)
+    from ..verify import verify
+    identities = load_identities(source)
+    try:
+        return verify(identities, root=seed, n_samples=n_samples, alpha=alpha,
+                      n_points=n_points, progress=progress)
+    except ClaimError:
+        raise
+    except ValueError as exc:  # a claim illegal at some point (Bernoulli(2 q) at q = 0.7)
+        raise ClaimError(str(exc)) from None
 
 
 def check_claim(*, name: str, lhs: str, rhs: str, relation: str = "==", symbols=None,
                 random=None, define=None, source: str = "", seed: int = 0,
-                n_samples: int = DEFAULT_SAMPLES, alpha: float = DEFAULT_ALPHA) -> ClaimResult:
-    """Check one claim given as arguments; returns its :class:`ClaimResult`."""
+                n_samples: int = DEFAULT_SAMPLES, alpha: float = DEFAULT_ALPHA):
+    """Check one claim given as arguments; returns its verdict record."""
     entry = {"name": name, "lhs": lhs, "rhs": rhs, "relation": relation,
              "symbols": symbols or {}, "random": random or {}, "define": define or {},
              "source": source}
-    return check(entry, seed=seed, n_samples=n_samples, alpha=alpha)["claims"][0]
+    (verdict,), _ = check(entry, seed=seed, n_samples=n_samples, alpha=alpha)
+    return verdict

@@ -26,7 +26,7 @@ DOMAINS = {"keep": {"positive": True}, "probability": {"positive": True},
 _ARRAY_DOMAINS = ("real", "positive", "nonnegative")
 RELATIONS = ("==", "<=", ">=")
 _KEYS = {"name", "lhs", "rhs", "relation", "source", "symbols", "define", "random", "expected"}
-_VERDICTS = ("holds", "fails", "inconclusive")
+_VERDICTS = ("holds", "fails")
 _DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform)}
 _DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
 

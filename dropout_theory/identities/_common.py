@@ -21,7 +21,7 @@ W = Param("w", shape=("d",))
 X = Param("x", shape=("d",))
 
 
-def inverted_unit(point, masks):
+def inverted_unit(point, masks, noise=None):
     """``w . Dropout(p)(x)`` for each mask row, computed by the network core's layer."""
     layer = Dropout(drop_probability(point))
     x_rows = np.broadcast_to(point["x"], masks.shape)

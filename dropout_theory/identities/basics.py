@@ -2,7 +2,7 @@
 import numpy as np
 import sympy as sp
 
-from ..identity import Identity, Param, drop_probability, register
+from ..identity import GradientModel, Identity, MaskModel, Param, drop_probability, register
 from ..network import Dropout, StandardDropout
 from ..symbolic import Bernoulli, RandomSpace, expectation, variance
 from ._common import D, Q, W, X, d, i, inverted_unit, q, w, x
@@ -18,20 +18,24 @@ def _unit():
 
 def _mean_model():
     space, s = _unit()
-    return expectation(s, space), sp.Sum(w[i] * x[i], (i, 1, d))
+    return expectation(s, space)
 
 
 def _variance_model():
     space, s = _unit()
-    return variance(s, space), (1 - q) / q * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
+    return variance(s, space)
+
+
+def _units(point):
+    return point["d"]
 
 
 register(Identity(
     name="basics.inverted-mean",
     statement=r"E\left[\sum_{i=1}^{d} w_i x_i \frac{m_i}{q}\right] = \sum_{i=1}^{d} w_i x_i",
-    source="seed 000 (inverted dropout section)", notation=NOTATION,
-    params=(Q, D, W, X), symbolic=_mean_model, simulate=inverted_unit,
-    n_masks=lambda point: point["d"], statistic="mean",
+    source="seed 000 (inverted dropout section)", notation=NOTATION, params=(Q, D, W, X),
+    rhs=sp.Sum(w[i] * x[i], (i, 1, d)), derive=_mean_model,
+    model=MaskModel(inverted_unit, _units, "mean"),
     wrong_claims=lambda rhs: {"standard-dropout-mean": q * rhs},
 ))
 
@@ -40,20 +44,21 @@ register(Identity(
     statement=r"\operatorname{Var}\left[\sum_{i=1}^{d} w_i x_i \frac{m_i}{q}\right]"
               r" = \frac{1-q}{q} \sum_{i=1}^{d} (w_i x_i)^2",
     source="REFERENCES.md (moments); seed 001 (noise variance)", notation=NOTATION,
-    params=(Q, D, W, X), symbolic=_variance_model, simulate=inverted_unit,
-    n_masks=lambda point: point["d"], statistic="var",
+    params=(Q, D, W, X), rhs=(1 - q) / q * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d)),
+    derive=_variance_model, model=MaskModel(inverted_unit, _units, "var"),
     wrong_claims=lambda rhs: {"drop-(1-q)": rhs / (1 - q)},
 ))
 
+Y = sp.Symbol("y", real=True)
+
 
 def _standard_model():
-    y = sp.Symbol("y", real=True)
     space = RandomSpace()
     m = space.scalar("m", Bernoulli(q))
-    return expectation(m * y, space), q * y
+    return expectation(m * Y, space)
 
 
-def _standard_layer(point, masks):
+def _standard_layer(point, masks, noise):
     """Standard (Srivastava) dropout: kept units pass unscaled; test time scales by q."""
     layer = StandardDropout(drop_probability(point))
     return layer.forward(np.full(masks.shape, point["y"]), mask=masks)[:, 0]
@@ -65,17 +70,17 @@ register(Identity(
               r"\text{ matches the training mean)}",
     source="seeds 002 and 003 (seed 003 writes p for the keep probability)",
     notation="q = keep probability; seed 003's p is this q; no scaling in training",
-    params=(Q, Param("y", typical=(-3.0, 3.0))), symbolic=_standard_model,
-    simulate=_standard_layer, n_masks=lambda point: 1, statistic="mean",
+    params=(Q, Param("y", typical=(-3.0, 3.0))), rhs=q * Y, derive=_standard_model,
+    model=MaskModel(_standard_layer, lambda point: 1, "mean"),
 ))
+
+G, M, J = sp.IndexedBase("g", real=True), sp.IndexedBase("m", real=True), sp.Symbol("j",
+                                                                                  integer=True)
 
 
 def _backprop_model():
     """d/dx_j of L = sum_i g_i y_i with y_i = m_i x_i / q: the upstream gradient times m/q."""
-    g, m = sp.IndexedBase("g", real=True), sp.IndexedBase("m", real=True)
-    j = sp.Symbol("j", integer=True)
-    loss = sp.Sum(g[i] * m[i] * x[i] / q, (i, 1, d))
-    return sp.diff(loss, x[j]), g[j] * m[j] / q
+    return sp.diff(sp.Sum(G[i] * M[i] * x[i] / q, (i, 1, d)), x[J])
 
 
 register(Identity(
@@ -84,9 +89,7 @@ register(Identity(
               r"\frac{m_j}{q},\quad y = \frac{m \odot x}{q}",
     source="seed 002 (backpropagation through dropout; the same mask in both passes)",
     notation=NOTATION + "; g = dL/dy, the upstream gradient",
-    params=(Q, D, X), symbolic=_backprop_model, simulate=None,
-    n_masks=lambda point: point["d"], kind="gradient",
-    layer=lambda point: Dropout(drop_probability(point)),
-    wrong_claims=lambda rhs: {"mask-forgotten": rhs.xreplace({sp.IndexedBase("m", real=True)[
-        sp.Symbol("j", integer=True)]: 1})},
+    params=(Q, D, X), rhs=G[J] * M[J] / q, derive=_backprop_model,
+    model=GradientModel(lambda point: Dropout(drop_probability(point)), _units),
+    wrong_claims=lambda rhs: {"mask-forgotten": rhs.xreplace({M[J]: 1})},
 ))

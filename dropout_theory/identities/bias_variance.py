@@ -2,12 +2,12 @@
 import numpy as np
 import sympy as sp
 
-from ..identity import Identity, register
+from ..identity import Identity, MaskModel, register
 from ..network import StandardDropout
 from ..plotting import FigureData, register_figure
+from ..routes import Context, run
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
-from ..symbolic.evaluate import evaluate
-from ..verify import check_route
+from ..sweeps import claim_value
 from ._common import D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, w, x
 
 _WX = sp.Sum(w[i] * x[i], (i, 1, d))
@@ -19,7 +19,7 @@ def _squared_error(keep, scale):
     m = space.array("m", Bernoulli(keep))
     eps = space.scalar("epsilon", Moments(0, sigma ** 2, "epsilon"))
     y_hat = sp.Sum(w[i] * m[i] * x[i], (i, 1, d)) / scale
-    return space, (y_hat - (_WX + eps)) ** 2
+    return expectation((y_hat - (_WX + eps)) ** 2, space)
 
 
 #: seed 000's three error terms of the naive predictor (their sum is the claim)
@@ -27,11 +27,6 @@ NAIVE_TERMS = {"squared bias p^2 (w.x)^2": p ** 2 * _WX ** 2,
                "variance p(1-p) sum (w_i x_i)^2": p * (1 - p) * _WX2,
                "noise sigma^2": sigma ** 2}
 NAIVE_CLAIM = sp.Add(*NAIVE_TERMS.values())
-
-
-def _naive_model():
-    space, err = _squared_error(1 - p, 1)
-    return expectation(err, space), NAIVE_CLAIM
 
 
 def _error_against_noisy_target(point, y_hat, noise):
@@ -52,15 +47,10 @@ NAIVE = register(Identity(
               r" + p(1-p) \sum_i (w_i x_i)^2 + \sigma^2,\ \hat y = w^\top (m \odot x)",
     source="seed 000 (bias-variance of the naive predictor)",
     notation="p = drop probability, m_i ~ Bernoulli(1 - p), no scaling; eps mean 0, var sigma^2",
-    params=(P, D, SIGMA, W, X), symbolic=_naive_model, simulate=_naive_sim,
-    n_masks=lambda point: point["d"], statistic="mean", probability="p", noise_degree=2,
-    wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
+    params=(P, D, SIGMA, W, X), rhs=NAIVE_CLAIM, derive=lambda: _squared_error(1 - p, 1),
+    model=MaskModel(_naive_sim, lambda point: point["d"], "mean", noise_degree=2),
+    probability="p", wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
-
-
-def _inverted_model():
-    space, err = _squared_error(q, q)
-    return expectation(err, space), (1 - q) / q * _WX2 + sigma ** 2
 
 
 def _inverted_sim(point, masks, noise):
@@ -73,8 +63,9 @@ register(Identity(
               r" \sum_i (w_i x_i)^2 + \sigma^2,\ \hat y = w^\top (m \odot x)/q",
     source="seed 000 (inverted dropout removes the bias)",
     notation="q = keep probability, m_i ~ Bernoulli(q), inverted scaling; eps mean 0, var sigma^2",
-    params=(Q, D, SIGMA, W, X), symbolic=_inverted_model, simulate=_inverted_sim,
-    n_masks=lambda point: point["d"], statistic="mean", noise_degree=2,
+    params=(Q, D, SIGMA, W, X), rhs=(1 - q) / q * _WX2 + sigma ** 2,
+    derive=lambda: _squared_error(q, q),
+    model=MaskModel(_inverted_sim, lambda point: point["d"], "mean", noise_degree=2),
     wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
 
@@ -88,13 +79,13 @@ def _figure(root: int) -> FigureData:
     data = FigureData("bias-variance.naive (seed 000): error terms against the drop rate p",
                       "drop probability p", "expected squared error")
     for label, term in NAIVE_TERMS.items():
-        data.curves.append((label, grid, [evaluate(term, {**point, "p": v}) for v in grid]))
+        data.curves.append((label, grid, [claim_value(term, {**point, "p": v}) for v in grid]))
     data.curves.append(("total (theory)", grid,
-                        [evaluate(NAIVE_CLAIM, {**point, "p": v}) for v in grid]))
-    sims = [check_route(NAIVE, "montecarlo", {**point, "p": v}, NAIVE_CLAIM, root=root,
-                        n_samples=1 << 14, key=f"figure#{k}")
+                        [claim_value(NAIVE_CLAIM, {**point, "p": v}) for v in grid]))
+    sims = [run("montecarlo", NAIVE, {**point, "p": v}, NAIVE_CLAIM,
+                Context(root=root, n_samples=1 << 14, key=f"figure#{k}"))
             for k, v in enumerate(np.linspace(0.1, 0.9, 9))]
     data.points.append(("simulated total (network core, 1 s.e.)",
-                        [r.point["p"] for r in sims], [r.estimate for r in sims],
+                        [r.point["p"] for r in sims], [r.lhs for r in sims],
                         [r.se for r in sims]))
     return data

@@ -1,8 +1,10 @@
 """Numeric routes: seeds, exact enumeration, Monte Carlo batch means, tolerances."""
-from .exact import enumerate_masks, exact_mean, exact_moments
-from .montecarlo import Estimate, batch_means
+from .exact import MAX_NODES, enumerate_masks, exact_mean, exact_moments, gauss_rule
+from .montecarlo import BatchStatistics, Estimate, Node, batch_means, batch_statistics
 from .seeds import generator
 from .tolerance import DEFAULT_ALPHA, N_BATCHES, float_tolerance, gamma, resolution, z_crit
 
-__all__ = ["enumerate_masks", "exact_mean", "exact_moments", "Estimate", "batch_means", "generator",
+__all__ = ["MAX_NODES", "enumerate_masks", "exact_mean", "exact_moments", "gauss_rule", "Estimate",
+           "Node",
+           "BatchStatistics", "batch_means", "batch_statistics", "generator",
            "DEFAULT_ALPHA", "N_BATCHES", "float_tolerance", "gamma", "resolution", "z_crit"]

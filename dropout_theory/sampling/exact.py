@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import roots_hermitenorm
+from scipy.special import roots_hermitenorm, roots_legendre
 
 from .._validation import check_p
 
-__all__ = ["enumerate_masks", "exact_mean", "exact_moments"]
+__all__ = ["enumerate_masks", "exact_mean", "exact_moments", "gauss_rule", "MAX_NODES"]
 
 MAX_MASK_BITS = 24
+#: most quadrature nodes per variable (exact up to polynomial degree 2 * MAX_NODES - 1)
+MAX_NODES = 9
 
 
 def enumerate_masks(k: int, p: float, *, chunk_bits: int = 16):
@@ -67,3 +69,26 @@ def exact_mean(fn, k: int, p: float):
     """
     first, _, magnitude = exact_moments(lambda masks, _: fn(masks), k, p)
     return first, magnitude
+
+
+def gauss_rule(kind: str, n: int):
+    r"""``(nodes, weights, rel_error)`` of the ``n``-point Gauss rule for a standard normal
+    (``kind="normal"``, probabilists' Hermite) or a uniform on [-1, 1] (``"uniform"``,
+    Legendre), weights summing to 1: :math:`E[f] = \sum_k w_k f(t_k)` for polynomials of
+    degree at most ``2n - 1``, up to ``rel_error`` times :math:`\sum_k w_k |f(t_k)|`.
+
+    ``rel_error`` is ``16 n^2`` unit roundoffs: against 50-digit moments, SciPy's rules
+    (1.17) reproduce every exact moment to within 61 (Hermite) and 105 (Legendre) unit
+    roundoffs of that sum for n <= 11, from the rounding of their nodes and weights.
+
+    Examples
+    --------
+    >>> nodes, weights, _ = gauss_rule("normal", 2)
+    >>> float(weights @ nodes ** 2)
+    1.0
+    """
+    if kind not in ("normal", "uniform") or not 1 <= n <= MAX_NODES:
+        raise ValueError(f"a Gauss rule needs kind 'normal' or 'uniform' and 1 <= n <= "
+                         f"{MAX_NODES}, got {kind!r}, {n}")
+    nodes, weights = (roots_hermitenorm if kind == "normal" else roots_legendre)(n)
+    return nodes, weights / weights.sum(), 16 * n * n * np.finfo(np.float64).eps / 2

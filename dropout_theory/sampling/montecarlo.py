@@ -1,9 +1,23 @@
-"""Monte Carlo route: batch means over independent, individually seeded batches.
+r"""Monte Carlo route: batch statistics over independent, individually seeded batches.
 
 Each of the ``N_BATCHES`` batches has its own generator (keyed by check name and batch index)
 and is streamed in chunks of bounded size, so memory does not grow with ``n_samples`` and the
-result does not depend on the chunk size. The batch statistic is the mean or the unbiased
-variance of the per-sample values; the standard error is the spread of the batch statistics.
+result does not depend on the chunk size. A batch statistic is the mean, or the unbiased
+variance or covariance, of per-sample columns; the standard error is the spread of the batch
+statistics.
+
+Each batch statistic also carries a rigorous bound on its rounding error, from the samples'
+own bounds ``r`` (their evaluation error) and the magnitudes the accumulation sums: for a
+mean :math:`(\sum r_a + \gamma_{2n} \sum |a|)/n`, for a covariance of ``n`` samples
+
+.. math:: \frac{1}{n-1}\Bigl[\sum |a| r_b + |\bar a| \sum r_b + \sum |b| r_a + |\bar b|
+          \sum r_a + \sqrt{\textstyle\sum r_a^2 \sum r_b^2}
+          + \gamma_{2n}\bigl(\sum |ab| + |\bar a| \sum |b| + |\bar b| \sum |a|
+          + n |\bar a \bar b|\bigr)\Bigr],
+
+the first five terms from :math:`\sum (a - \bar a)\beta = \sum (a - \bar a)(\beta - \bar\beta)`
+with :math:`|a - \bar a| \le |a| + |\bar a|` and Cauchy-Schwarz, the last the floating-point
+accumulation of the centered products (chunks merged by Chan et al.'s rule).
 """
 from __future__ import annotations
 
@@ -13,9 +27,9 @@ import numpy as np
 
 from .._validation import check_positive_int
 from .seeds import generator
-from .tolerance import N_BATCHES
+from .tolerance import N_BATCHES, gamma
 
-__all__ = ["Estimate", "batch_means"]
+__all__ = ["Estimate", "Node", "BatchStatistics", "batch_means", "batch_statistics"]
 
 
 @dataclass(frozen=True)
@@ -34,16 +48,89 @@ class Estimate:
                    n_samples)
 
 
-def _batch_statistic(sample, rng, size: int, chunk: int, statistic: str) -> float:
-    count, mean, m2 = 0, 0.0, 0.0
+@dataclass(frozen=True)
+class Node:
+    """One statistic of per-sample columns: ``mean`` of column ``a``, unbiased ``var`` of
+    ``a``, or ``cov`` of ``a`` and ``b``."""
+
+    kind: str
+    a: int
+    b: int | None = None
+
+    @property
+    def columns(self) -> tuple:
+        return (self.a, self.a if self.b is None else self.b)
+
+
+class _Running:
+    """Means and co-moment of two columns merged chunk by chunk (Chan et al.), with the sums
+    the rounding bound needs."""
+
+    def __init__(self):
+        self.n, self.mean_a, self.mean_b, self.comoment = 0, 0.0, 0.0, 0.0
+        self.sums = np.zeros(9)  # |a|, |b|, r_a, r_b, r_a^2, r_b^2, |ab|, |a| r_b, |b| r_a
+
+    def add(self, a, b, ra, rb) -> None:
+        n, mean_a, mean_b = a.size, float(a.mean()), float(b.mean())
+        comoment = float(((a - mean_a) * (b - mean_b)).sum())
+        total = self.n + n
+        delta_a, delta_b = mean_a - self.mean_a, mean_b - self.mean_b
+        self.comoment += comoment + delta_a * delta_b * self.n * n / total
+        self.mean_a += delta_a * n / total
+        self.mean_b += delta_b * n / total
+        self.n = total
+        abs_a, abs_b = np.abs(a), np.abs(b)
+        self.sums += [abs_a.sum(), abs_b.sum(), ra.sum(), rb.sum(), (ra * ra).sum(),
+                      (rb * rb).sum(), (abs_a * abs_b).sum(), (abs_a * rb).sum(),
+                      (abs_b * ra).sum()]
+
+    def statistic(self, kind: str) -> float:
+        return self.mean_a if kind == "mean" else self.comoment / (self.n - 1)
+
+    def rounding(self, kind: str) -> float:
+        a, b, ra, rb, ra2, rb2, ab, a_rb, b_ra = self.sums
+        g, n = gamma(2 * self.n + 4), self.n
+        if kind == "mean":
+            return float((ra + g * a) / n)
+        ma, mb = abs(self.mean_a), abs(self.mean_b)
+        values = a_rb + ma * rb + b_ra + mb * ra + np.sqrt(ra2 * rb2)
+        accumulation = g * (ab + ma * b + mb * a + n * ma * mb)
+        return float((values + accumulation) / (n - 1) * (1 + 8 * gamma(1)))
+
+
+@dataclass(frozen=True)
+class BatchStatistics:
+    """``values[b, k]``: node ``k`` on batch ``b``; ``rounding[b, k]`` its rounding bound."""
+
+    values: np.ndarray
+    rounding: np.ndarray
+    n_samples: int
+
+
+def _batch(draw, nodes, rng, size: int, chunk: int):
+    running = [_Running() for _ in nodes]
     for start in range(0, size, chunk):
-        values = np.asarray(sample(rng, min(chunk, size - start)), dtype=np.float64)
-        n, mu = values.size, float(values.mean())
-        delta = mu - mean
-        m2 += float(((values - mu) ** 2).sum()) + delta ** 2 * count * n / (count + n)
-        mean += delta * n / (count + n)
-        count += n
-    return mean if statistic == "mean" else m2 / (count - 1)
+        mids, rads = draw(rng, min(chunk, size - start))
+        mids = np.asarray(mids, dtype=np.float64)
+        rads = np.zeros_like(mids) if rads is None else np.asarray(rads, dtype=np.float64)
+        for node, acc in zip(nodes, running):
+            a, b = node.columns
+            acc.add(mids[:, a], mids[:, b], rads[:, a], rads[:, b])
+    return ([acc.statistic(node.kind) for node, acc in zip(nodes, running)],
+            [acc.rounding(node.kind) for node, acc in zip(nodes, running)])
+
+
+def batch_statistics(draw, nodes, *, n_samples: int, root: int, name: str,
+                     chunk: int = 1 << 15) -> BatchStatistics:
+    """Statistics ``nodes`` of the columns ``draw(rng, n) -> (mids, rads)`` returns ((n, C)
+    arrays; ``rads`` may be ``None`` for exact values), on ``N_BATCHES`` seeded batches."""
+    check_positive_int(n_samples, name="n_samples")
+    size = n_samples // N_BATCHES
+    if size < 2:
+        raise ValueError(f"n_samples must be at least {2 * N_BATCHES}, got {n_samples}")
+    rows = [_batch(draw, nodes, generator(root, name, b), size, chunk) for b in range(N_BATCHES)]
+    return BatchStatistics(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                           size * N_BATCHES)
 
 
 def batch_means(sample, *, n_samples: int, root: int, name: str, statistic: str = "mean",
@@ -58,12 +145,9 @@ def batch_means(sample, *, n_samples: int, root: int, name: str, statistic: str 
     >>> abs(est.value - 0.5) < 6 * est.se
     True
     """
-    check_positive_int(n_samples, name="n_samples")
     if statistic not in ("mean", "var"):
         raise ValueError(f"statistic must be 'mean' or 'var', got {statistic!r}")
-    size = n_samples // N_BATCHES
-    if size < 2:
-        raise ValueError(f"n_samples must be at least {2 * N_BATCHES}, got {n_samples}")
-    stats = np.array([_batch_statistic(sample, generator(root, name, b), size, chunk, statistic)
-                      for b in range(N_BATCHES)])
-    return Estimate.from_batches(stats, size * N_BATCHES)
+    stats = batch_statistics(lambda rng, n: (np.asarray(sample(rng, n))[:, None], None),
+                             [Node(statistic, 0)], n_samples=n_samples, root=root, name=name,
+                             chunk=chunk)
+    return Estimate.from_batches(stats.values[:, 0], stats.n_samples)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .parser import Cov, Var
+from .operators import Cov, Var
 
 __all__ = ["MAX_NESTED_SUMS", "MAX_TERMS", "symbolic_size"]
 

@@ -5,6 +5,7 @@ import tomllib
 import pytest
 
 from dropout_theory.claims import check
+from dropout_theory.report import counterexample
 
 EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[2] / "examples" / "claims")
                   .glob("*.toml"))
@@ -17,15 +18,17 @@ def test_one_file_per_family():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_verdicts_match_their_comments(path):
-    report = check(path, seed=0)
-    mismatches = {r.name: (r.expected, r.verdict, r.message) for r in report["claims"]
-                  if r.expected != r.verdict}
+    verdicts, _ = check(path, seed=0)
+    mismatches = {v.name: (v.identity.expected, v.verdict, v.reason) for v in verdicts
+                  if not v.matches}
     assert not mismatches
-    wrong = [r for r in report["claims"] if r.expected == "fails"]
-    assert all(r.counterexample is not None for r in wrong)
+    assert not [v.name for v in verdicts if v.reason.startswith("defect")]
+    wrong = [v for v in verdicts if v.verdict == "fails"]
+    assert all(counterexample(v) is not None for v in wrong)
     text = path.read_text()
-    for r in report["claims"]:  # the comment above each claim states the same verdict
-        assert f"expected verdict: {r.expected}" in text or f"expected: {r.expected}" in text
+    for v in verdicts:  # the comment above each claim states the same verdict
+        said = {"holds": "holds", "refuted": "fails"}[v.identity.expected]
+        assert f"expected verdict: {said}" in text or f"expected: {said}" in text
 
 
 def _twin(entry: dict) -> dict:
@@ -44,7 +47,7 @@ def test_mutation_twins_of_true_claims_fail_numerically(path):
     entries = tomllib.loads(path.read_text())["claim"]
     twins = [_twin(e) for e in entries if e.get("expected") == "holds"]
     assert twins
-    report = check({"claim": twins}, seed=0)
-    survivors = [(r.name, r.numeric, r.message) for r in report["claims"]
-                 if r.verdict != "fails" or r.numeric != "fails"]
+    verdicts, _ = check({"claim": twins}, seed=0)
+    survivors = [(v.name, v.verdict, v.reason) for v in verdicts
+                 if v.verdict != "fails" or counterexample(v) is None]
     assert not survivors  # a checker that cannot fail proves nothing

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dropout_theory.identities import _batchnorm_sim as sim
-from dropout_theory.identity import registry
+from dropout_theory.identities.batchnorm import simulation as sim
 from dropout_theory.network import Dropout, UOut
-from dropout_theory.sampling import float_tolerance, generator, z_crit
-from dropout_theory.verify import check_route
+from dropout_theory.registry import figures, registry
+from dropout_theory.routes import Context, run
+from dropout_theory.sampling import float_tolerance, generator
 
 BN = {i.name: i for i in registry().values() if i.family == "batchnorm"}
 POINT = {"q": 0.7, "mu": 1.2, "sigma": 0.8, "N": 16, "T": 30, "momentum": 0.2}
@@ -22,25 +22,23 @@ PER_LAW = ["batchnorm.mean-preserved", "batchnorm.variance-inflation",
            "batchnorm.running-variance", "batchnorm.test-shift"]
 ORDER_CASES = [(at, q) for at in (0, 1) for q in (0.5, 0.85)]
 N_CHECKS = len(PER_LAW) * len(LAWS) + len(ORDER_CASES) + 2
-CRITICAL = z_crit(1e-6, N_CHECKS)
+SHARED = dict(alpha=1e-6, n_checks=N_CHECKS)
 
 
 @pytest.mark.parametrize("law", LAWS, ids=lambda k: sim.DISTRIBUTIONS[k].split()[0])
 @pytest.mark.parametrize("name", PER_LAW)
 def test_claims_hold_for_each_input_law_alone(name, law):
     identity = BN[name]
-    _, rhs = identity.symbolic()
-    result = check_route(identity, "replicate", {**POINT, "dist": law}, rhs, root=11,
-                         critical=CRITICAL, key=f"{name}#law{law}")
+    result = run("replicate", identity, {**POINT, "dist": law}, identity.rhs,
+                 Context(root=11, key=f"{name}#law{law}", **SHARED))
     assert result.status == "agrees", result
 
 
 @pytest.mark.parametrize("at,q", ORDER_CASES)
 def test_order_difference_at_bn_and_at_the_next_layer(at, q):
     identity = BN["batchnorm.order"]
-    _, rhs = identity.symbolic()
-    result = check_route(identity, "replicate", {**POINT, "q": q, "at": at}, rhs, root=12,
-                         critical=CRITICAL, key=f"order#{at}{q}")
+    result = run("replicate", identity, {**POINT, "q": q, "at": at}, identity.rhs,
+                 Context(root=12, key=f"order#{at}{q}", **SHARED))
     assert result.status == "agrees", result
 
 
@@ -49,9 +47,8 @@ def test_seed_000_holds_and_seed_002_is_refuted_at_the_same_point():
     results = {}
     for name in ("batchnorm.order-seed000", "batchnorm.order-seed002"):
         identity = BN[name]
-        _, rhs = identity.symbolic()
-        results[name] = check_route(identity, "replicate", POINT, rhs, root=13,
-                                    critical=CRITICAL, key=name)
+        results[name] = run("replicate", identity, POINT, identity.rhs,
+                            Context(root=13, key=name, **SHARED))
     assert results["batchnorm.order-seed000"].status == "agrees"
     assert results["batchnorm.order-seed002"].status == "disagrees"
     assert results["batchnorm.order-seed002"].z > 0  # over-normalised, not under
@@ -103,7 +100,6 @@ def test_uout_layer_noise_eval_backward_and_bad_beta():
 
 
 def test_every_family_member_has_a_figure():
-    from dropout_theory.plotting import figures
     stems = {name.replace(".", "-") for name in BN}
     assert stems <= set(figures())
     assert {"batchnorm-test-shift", "batchnorm-order"} <= set(figures())

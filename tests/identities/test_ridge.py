@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from dropout_theory.identities._ridge_models import (expected_loss, half_mse_inverted,
-                                                     hessian_quadratic_form)
-from dropout_theory.identities._ridge_sgd import dropout_ridge_solution, train_replicates
-from dropout_theory.identity import registry
-from dropout_theory.sampling import exact_mean, float_tolerance, generator, z_crit
-from dropout_theory.verify import approximation_order, check_route
+from dropout_theory.identities.ridge import dropout_ridge_solution
+from dropout_theory.identities.ridge.models import (expected_loss, half_mse_inverted,
+                                                    hessian_quadratic_form)
+from dropout_theory.identities.ridge.sgd import train_replicates
+from dropout_theory.registry import registry
+from dropout_theory.routes import Context, run
+from dropout_theory.sampling import exact_mean, float_tolerance, generator
 
-CRITICAL = z_crit(1e-6, 2)  # the two replicate checks below; false-alarm rate 1e-6
+#: the two replicate checks below share a false-alarm rate of 1e-6
+CONTEXT = Context(root=3, alpha=1e-6, n_checks=2)
 
 
 def _data(seed, n=7, d=3):
@@ -105,12 +107,11 @@ def test_shrinkage_holds_in_the_gamma_norm_and_in_predictions_not_in_euclidean_n
 
 def test_sgd_limit_matches_the_closed_form_and_not_least_squares():
     identity = registry()["ridge.sgd-limit"]
-    _, rhs = identity.symbolic()
     point = identity.draw_point(generator(11, identity.name, 0))
-    true = check_route(identity, "replicate", point, rhs, root=3, critical=CRITICAL)
+    true = run("replicate", identity, point, identity.rhs, CONTEXT)
     assert true.status == "agrees", true
-    wrong = identity.mutations(rhs)["least-squares"]
-    ls = check_route(identity, "replicate", point, wrong, root=3, critical=CRITICAL)
+    wrong = identity.mutations(identity.rhs)["least-squares"]
+    ls = run("replicate", identity, point, wrong, CONTEXT)
     assert ls.status == "disagrees", ls
 
 
@@ -124,10 +125,9 @@ def test_train_replicates_is_deterministic_given_the_generator():
 def test_quadratic_penalty_error_is_of_the_penalty_order_in_p():
     """As p -> 0 the error of Wager's quadratic penalty is Theta(p), like the penalty."""
     identity = registry()["ridge.wager-quadratic-drop-rate"]
-    _, rhs = identity.symbolic()
     point = {"q": 0.8, "n": 1, "d": 3, "s": 1.0, "x": np.array([[1.0, -0.5, 2.0]]),
              "w": np.array([0.7, 1.1, -0.4])}
-    result = approximation_order(identity, point, rhs)
+    result = run("order", identity, point, identity.rhs)
     assert round(result.order) == 1 and round(result.quantity_order) == 1, result
 
 
@@ -173,14 +173,15 @@ def test_train_replicates_refuses_bad_input():
 
 
 def test_one_call_replicates_must_split_into_the_batches():
-    identity = dataclasses.replace(registry()["ridge.sgd-limit"], replicates=100)
-    _, rhs = identity.symbolic()
+    identity = registry()["ridge.sgd-limit"]
+    identity = dataclasses.replace(identity, model=dataclasses.replace(identity.model,
+                                                                       replicates=100))
     point = identity.draw_point(generator(11, identity.name, 0))
     with pytest.raises(ValueError, match="divisible by 32"):
-        check_route(identity, "replicate", point, rhs, root=3, critical=CRITICAL)
+        run("replicate", identity, point, identity.rhs, CONTEXT)
 
 
 def test_wager_quadratic_penalty_is_the_engines_second_order_taylor_part():
     """The stated R^q is checked against the engine's derivation, not only displayed."""
-    lhs, _ = registry()["ridge.wager-quadratic"].symbolic()
+    lhs = registry()["ridge.wager-quadratic"].derive()
     assert lhs.steps[-1].label.endswith(": proved"), lhs.steps[-1].label

@@ -1,8 +1,7 @@
 """Figures of the ``batchnorm`` family: data from trained layers; ``plotting`` only draws.
 
-Every replicate identity needs a figure of its own stem (the default figure of
-``plotting.figures`` is drawn only for moment identities), so the identities without a
-dedicated figure get a sweep of their claim with simulated points from the network core.
+The identities without a dedicated figure get a sweep of their claim over ``q`` (or Uout's
+``beta``) with replicate checks from the network core, at fewer replicates than ``verify``.
 """
 from __future__ import annotations
 
@@ -10,15 +9,14 @@ import dataclasses
 
 import numpy as np
 
-from ..identity import registry
-from ..network import Dropout
-from ..plotting import FigureData, register_figure
-from ..sampling import generator
-from ..symbolic.evaluate import evaluate
-from ..verify import check_route, claim_value
-from . import _batchnorm_sim as sim
-from ._batchnorm_theory import TINY, delta, e_rho, inflated
-from ._common import q, sigma
+from ...identity import registered
+from ...network import Dropout
+from ...plotting import FigureData, register_figure
+from ...sampling import generator
+from ...sweeps import claim_value, sweep
+from .._common import q, sigma
+from . import simulation as sim
+from .theory import TINY, delta, e_rho, inflated
 
 #: the layer of both dedicated figures: long enough that (1 - momentum)^T is 3e-5
 POINT = {"mu": 1.0, "sigma": 1.0, "N": 32, "T": 100, "momentum": 0.1}
@@ -29,7 +27,7 @@ SHIFT_RUNS = 1 << 9    # the dedicated figures' layers train for T = 100 steps
 
 
 def _curve(expr, grid, **fixed):
-    return [evaluate(expr, {**POINT, **fixed, "p": p, "q": 1.0 - p}) for p in grid]
+    return [claim_value(expr, {**POINT, **fixed, "p": p, "q": 1.0 - p}) for p in grid]
 
 
 def _mean_se(values):
@@ -100,20 +98,10 @@ def _order_figure(root: int) -> FigureData:
 def _sweep(name, param, low, high, label):
     """Claim against ``param`` with replicate checks from the network core at 9 values."""
     def make(root: int) -> FigureData:
-        identity = dataclasses.replace(registry()[name], replicates=FIGURE_RUNS)
-        _, rhs = identity.symbolic()
-        point = identity.draw_point(generator(root, name, 1 << 31))
-        data = FigureData(f"{name}: claim against {param}", label, "value")
-        grid = np.linspace(low, high, 60)
-        data.curves.append(("claim (symbolic right side)", grid,
-                            [claim_value(rhs, {**point, param: v}) for v in grid]))
-        sims = [check_route(identity, "replicate", {**point, param: v}, rhs, root=root,
-                            key=f"{name}#figure{k}")
-                for k, v in enumerate(np.linspace(low, high, 9))]
-        data.points.append(("independent trained layers (network core, 1 s.e.)",
-                            [r.point[param] for r in sims], [r.estimate for r in sims],
-                            [r.se for r in sims]))
-        return data
+        identity = registered()[name]
+        fewer = dataclasses.replace(identity.model, replicates=FIGURE_RUNS)
+        return sweep(dataclasses.replace(identity, model=fewer), root=root, param=param,
+                     span=(low, high), inner=(low, high), label=label)
     return make
 
 

@@ -6,7 +6,7 @@ over-normalises at test time (Li et al. 2019's variance shift). Every procedure 
 the network core's ``Dropout`` and ``BatchNorm1d`` (PyTorch semantics: unbiased batch
 variance in the running statistic, momentum rule from ``rho_0 = 1``); every left side is
 derived for an arbitrary input law with mean ``mu`` and variance ``sigma^2`` and checked on
-Gaussian, uniform and skewed (exponential) inputs at once (see ``_batchnorm_sim``).
+Gaussian, uniform and skewed (exponential) inputs at once (see :mod:`.simulation`).
 
 The test-time shift is measured as the *over-normalisation* ``1 / Var_test[BN output]`` =
 ``(rho_T + eps) / sigma^2``: it is linear in the learned running variance, so its
@@ -16,14 +16,13 @@ eps)``, carries a Jensen gap of order ``momentum / N`` that no exact claim could
 import numpy as np
 import sympy as sp
 
-from ..identity import Identity, Param, drop_probability, register
-from ..network import Dropout, UOut
-from ..symbolic import Bernoulli, RandomSpace, expectation, variance
-from . import _batchnorm_sim as sim
-from ._batchnorm_theory import (EPS, MATCHED_BETA, TINY, N, R, T, at, batch_variance, beta,
-                                combine, delta, derive, e_rho, eta, inflated, mu, running, t, unit,
-                                uout_inflated)
-from ._common import q, sigma
+from ...identity import Identity, Param, ReplicateModel, drop_probability, register
+from ...network import Dropout, UOut
+from ...symbolic import Bernoulli, RandomSpace, expectation, variance
+from .._common import q, sigma
+from . import simulation as sim
+from .theory import (EPS, MATCHED_BETA, TINY, N, R, T, at, batch_variance, beta, combine, delta,
+                     derive, e_rho, eta, inflated, mu, running, t, unit, uout_inflated)
 
 NOTATION = ("q = keep probability = 1 - p (p = drop probability, torch.nn.Dropout(p)); "
             "m ~ Bernoulli(q), inverted scaling m x / q; x independent of m with mean mu "
@@ -56,20 +55,20 @@ def _no_mu2(rhs):
 
 def _mean_model():
     space, y = unit("dropout")
-    return expectation(y(1, 1), space), mu
+    return expectation(y(1, 1), space)
 
 
 def _variance_model():
     space, y = unit("dropout")
-    return variance(y(1, 1), space), inflated
+    return variance(y(1, 1), space)
 
 
 register(Identity(
     name="batchnorm.mean-preserved",
     statement=r"E\left[\frac{m x}{q}\right] = \mu \quad (x \perp m,\ E x = \mu)",
     source="seed 000 (interaction with batch normalization)", notation=NOTATION,
-    params=(Q, MU, SIGMA), symbolic=_mean_model, simulate=sim.dropout_samples,
-    kind="replicate", statistic="mean", replicates=MANY,
+    params=(Q, MU, SIGMA), rhs=mu, derive=_mean_model,
+    model=ReplicateModel(sim.dropout_samples, "mean", replicates=MANY),
     wrong_claims=lambda rhs: {"standard-dropout mean q mu": q * mu},
 ))
 
@@ -78,8 +77,8 @@ register(Identity(
     statement=r"\operatorname{Var}\left[\frac{m x}{q}\right] = \frac{\sigma^2}{q}"
               r" + \mu^2 \frac{1-q}{q}\quad\text{(any law of } x \text{ with these moments)}",
     source="seed 000 (interaction with batch normalization); REFERENCES.md (moments)",
-    notation=NOTATION, params=(Q, MU, SIGMA), symbolic=_variance_model,
-    simulate=sim.dropout_samples, kind="replicate", statistic="var", replicates=MANY,
+    notation=NOTATION, params=(Q, MU, SIGMA), rhs=inflated, derive=_variance_model,
+    model=ReplicateModel(sim.dropout_samples, "var", replicates=MANY),
     wrong_claims=lambda rhs: {**_no_mu2(rhs), "no inflation (sigma^2)": sigma ** 2},
 ))
 
@@ -88,7 +87,7 @@ register(Identity(
 
 def _running_model():
     space, y = unit("dropout")
-    return derive(running(y), space), e_rho(inflated)
+    return derive(running(y), space)
 
 
 def _running_sim(point, rng, n):
@@ -103,8 +102,8 @@ register(Identity(
               r" + \mu^2\frac{1-q}{q}\quad\text{(dropout before BatchNorm1d)}",
     source="seed 000 ('the BN layer's running statistics converge to this ... inflated "
            "variance'); PyTorch's BatchNorm1d running-variance rule",
-    notation=BN_NOTATION, params=BN_PARAMS, symbolic=_running_model, simulate=_running_sim,
-    kind="replicate", statistic="mean", replicates=RUNS,
+    notation=BN_NOTATION, params=BN_PARAMS, rhs=e_rho(inflated), derive=_running_model,
+    model=ReplicateModel(_running_sim, "mean", replicates=RUNS),
     assumptions=("the running variance uses the unbiased batch variance (N - 1 divisor)",),
     wrong_claims=lambda rhs: {**_no_mu2(rhs),
                               "biased batch variance": e_rho(inflated * (N - 1) / N)},
@@ -117,9 +116,7 @@ def _omega(noise, eps=EPS):
     return derive((running(y) + eps) / sigma ** 2, space)
 
 
-def _test_shift_model():
-    claim = (e_rho(sigma ** 2 / delta) + EPS) / sigma ** 2
-    return _omega("dropout"), claim
+TEST_SHIFT = (e_rho(sigma ** 2 / delta) + EPS) / sigma ** 2
 
 
 def _omega_sim(noise_first=True):
@@ -136,8 +133,8 @@ register(Identity(
               r" = \frac{(1-\eta)^T + (1-(1-\eta)^T)\,\sigma^2/\Delta + \epsilon}{\sigma^2}"
               r" \to \frac{1}{\Delta},\quad \Delta = \frac{q\sigma^2}{\sigma^2 + \mu^2(1-q)}",
     source=LI + "; seed 000 ('over-normalize the test-time activations')",
-    notation=BN_NOTATION + "; " + OMEGA, params=BN_PARAMS, symbolic=_test_shift_model,
-    simulate=_omega_sim(), kind="replicate", statistic="mean", replicates=RUNS,
+    notation=BN_NOTATION + "; " + OMEGA, params=BN_PARAMS, rhs=TEST_SHIFT,
+    derive=lambda: _omega("dropout"), model=ReplicateModel(_omega_sim(), "mean", replicates=RUNS),
     wrong_claims=lambda rhs: {"Delta = q (mu^2 term dropped)": rhs.xreplace({mu: 0})},
 ))
 
@@ -173,7 +170,7 @@ def _order_model():
              "(rho_T + eps)/sigma^2 times nu, the mean square of the next layer's training "
              "input relative to BN's output (1 for A; nu_B = (1/N) sum_k m_k z_k^2/q^2 for B, "
              "masks independent of the BN output z whose mean square is 1: sum z_k^2 = N)")
-    return combine(parts, result, model, label), ORDER_CLAIM
+    return combine(parts, result, model, label)
 
 
 def _omega_expr(noise, eps=TINY):
@@ -210,8 +207,8 @@ register(Identity(
              "the signal at that place (1 = no shift); eps = 1e-12 here so that BN's training "
              "output has mean square 1 up to 1e-12; at = 0 or 1 selects the place",
     params=BN_PARAMS + (Param("at", 0, 1, typical=(0, 1), integer=True),),
-    symbolic=_order_model, simulate=_order_sim, kind="replicate", statistic="mean",
-    replicates=RUNS,
+    rhs=ORDER_CLAIM, derive=_order_model,
+    model=ReplicateModel(_order_sim, "mean", replicates=RUNS),
 ))
 
 
@@ -222,7 +219,7 @@ NO_SHIFT = (e_rho(sigma ** 2) + EPS) / sigma ** 2
 
 
 def _seed_model(noise):
-    return lambda: (_omega(noise), NO_SHIFT)
+    return lambda: _omega(noise)
 
 
 register(Identity(
@@ -238,8 +235,8 @@ register(Identity(
              "no-dropout value",
     params=(Q, Param("mu", typical=(0.8, 1.0)), Param("sigma", 0.0, np.inf, typical=(1.0, 1.2)),
             NB, TS, MOM),
-    symbolic=_seed_model("dropout"), simulate=_omega_sim(True), kind="replicate",
-    statistic="mean", replicates=RUNS, expected="refuted",
+    rhs=NO_SHIFT, derive=_seed_model("dropout"),
+    model=ReplicateModel(_omega_sim(True), "mean", replicates=RUNS), expected="refuted",
     wrong_claims=lambda rhs: {"under-normalised (q times)": q * rhs},
 ))
 
@@ -253,8 +250,8 @@ register(Identity(
            "Solution', 'Use dropout only after the last BatchNorm layer', says the same",
     notation=BN_NOTATION + "; " + OMEGA + "; translation: with BN -> Dropout (no BN after the "
              "dropout) BN's running variance learns the test-time input variance",
-    params=BN_PARAMS, symbolic=_seed_model("clean"), simulate=_omega_sim(False),
-    kind="replicate", statistic="mean", replicates=RUNS,
+    params=BN_PARAMS, rhs=NO_SHIFT, derive=_seed_model("clean"),
+    model=ReplicateModel(_omega_sim(False), "mean", replicates=RUNS),
     wrong_claims=lambda rhs: {"inflated as with dropout before BN":
                               (e_rho(inflated) + EPS) / sigma ** 2},
 ))
@@ -268,7 +265,7 @@ RECAL_STEPS = 40  # dropout training steps before recalibration (their effect is
 def _recal_model():
     space, y = unit("clean")
     recalibrated = sp.Sum(batch_variance(y, t), (t, 1, R)) / R
-    return derive((recalibrated + EPS) / sigma ** 2, space), 1 + EPS / sigma ** 2
+    return derive((recalibrated + EPS) / sigma ** 2, space)
 
 
 def _recal_sim(point, rng, n):
@@ -287,8 +284,8 @@ register(Identity(
              "eval mode and BN's running statistics re-estimated from R batches with factor "
              "1/k on the k-th (PyTorch's momentum=None); " + OMEGA,
     params=(Q, MU, SIGMA, NB, MOM, Param("R", 1, np.inf, typical=(8, 24), integer=True)),
-    symbolic=_recal_model, simulate=_recal_sim, kind="replicate", statistic="mean",
-    replicates=RUNS,
+    rhs=1 + EPS / sigma ** 2, derive=_recal_model,
+    model=ReplicateModel(_recal_sim, "mean", replicates=RUNS),
     wrong_claims=lambda rhs: {
         "shift kept (converged dropout value)": (inflated + EPS) / sigma ** 2,
         "biased batch variance": ((N - 1) / N * sigma ** 2 + EPS) / sigma ** 2},
@@ -298,10 +295,10 @@ UOUT_NOTATION = ("Uout: y = x (1 + r), r ~ U(-beta, beta) i.i.d., identity at te
                  "variance beta^2/3); x independent of r with mean mu, variance sigma^2")
 
 
-def _uout_model(half_width=beta, claim=None):
+def _uout_model(half_width=beta):
     def model():
         space, y = unit("uout", half_width=half_width)
-        return derive(running(y), space), claim if claim is not None else e_rho(uout_inflated)
+        return derive(running(y), space)
     return model
 
 
@@ -322,8 +319,8 @@ register(Identity(
              + UOUT_NOTATION,
     # q plays no part; it is declared because claim evaluation asks every point for one
     params=(Q, MU, SIGMA, NB, TS, MOM, Param("beta", 0.0, np.inf, typical=(0.6, 1.5))),
-    symbolic=_uout_model(), simulate=_uout_sim, kind="replicate", statistic="mean",
-    replicates=RUNS,
+    rhs=e_rho(uout_inflated), derive=_uout_model(),
+    model=ReplicateModel(_uout_sim, "mean", replicates=RUNS),
     wrong_claims=lambda rhs: {**_no_mu2(rhs),
                               "noise variance beta^2 (not beta^2/3)":
                               e_rho(sigma ** 2 + beta ** 2 * (mu ** 2 + sigma ** 2))},
@@ -336,9 +333,7 @@ register(Identity(
               r"{q} + \mu^2\frac{1-q}{q}\right)",
     source=LI + "; issue 5 (compare at matched noise variance)",
     notation=BN_NOTATION + "; " + UOUT_NOTATION + "; here beta = sqrt(3 (1 - q)/q)",
-    params=BN_PARAMS, symbolic=_uout_model(MATCHED_BETA, e_rho(inflated)),
-    simulate=_uout_sim, kind="replicate", statistic="mean", replicates=RUNS,
+    params=BN_PARAMS, rhs=e_rho(inflated), derive=_uout_model(MATCHED_BETA),
+    model=ReplicateModel(_uout_sim, "mean", replicates=RUNS),
     wrong_claims=_no_mu2,
 ))
-
-from . import _batchnorm_figures  # noqa: E402,F401  (registers the family's figures)

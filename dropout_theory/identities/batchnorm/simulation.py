@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..identity import drop_probability
-from ..network import BatchNorm1d, Dropout, Module, Sequential
-from ._batchnorm_theory import TINY
+from ...identity import drop_probability
+from ...network import BatchNorm1d, Dropout, Module, Sequential
+from .theory import TINY
 
 __all__ = ["DISTRIBUTIONS", "draw_inputs", "dropout_samples", "train",
            "over_normalisation", "next_input_over_normalisation", "recalibrate"]

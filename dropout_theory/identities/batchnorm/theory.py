@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..symbolic import Bernoulli, Derivation, Moments, RandomSpace, Step, Uniform, expectation
-from ._common import q, sigma
+from ...symbolic import Bernoulli, Derivation, Moments, RandomSpace, Step, Uniform, expectation
+from .._common import q, sigma
 
 __all__ = ["mu", "N", "T", "R", "t", "eta", "beta", "at", "EPS", "TINY", "unit", "batch_variance",
            "combine", "e_rho", "running", "derive", "inflated", "delta", "uout_inflated", "MATCHED_BETA"]
@@ -26,7 +26,7 @@ beta = sp.Symbol("beta", positive=True)                # Uout half-width
 at = sp.Symbol("at", integer=True, nonnegative=True)   # 0: the BN layer, 1: the next layer
 t, k = sp.symbols("t k", integer=True)
 EPS = sp.Rational(1, 10 ** 5)    # PyTorch's BatchNorm eps, as the layers use it
-TINY = sp.Rational(1, 10 ** 12)  # eps of the ``order`` procedures (see _batchnorm_sim)
+TINY = sp.Rational(1, 10 ** 12)  # eps of the ``order`` procedures (see simulation.py)
 #: Uout half-width whose noise variance beta^2/3 equals Bernoulli's (1 - q)/q
 MATCHED_BETA = sp.sqrt(3 * (1 - q) / q)
 

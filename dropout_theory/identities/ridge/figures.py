@@ -1,11 +1,12 @@
 """Figures of the ridge family: the coefficient path with SGD runs, and approximation orders."""
 import numpy as np
 
-from ..identity import registry
-from ..plotting import FigureData, register_figure
-from ..sampling import generator
-from ..verify import approximation_order, order_sweep, order_window
-from ._ridge_sgd import dropout_ridge_solution, train_replicates
+from ...plotting import FigureData, register_figure
+from ...sampling import generator
+from ...sweeps import order_figure
+from .sgd import train_replicates
+from .solver import dropout_ridge_solution
+from .wager import DROP_RATE_APPROXIMATION, QUADRATIC_APPROXIMATION
 
 #: a fixed data set with unequal column scales (seeded, so the figure is reproducible)
 _DATA = np.random.default_rng(4).standard_normal((10, 2)) * np.array([0.6, 1.8])
@@ -33,28 +34,7 @@ def coefficient_path(root: int) -> FigureData:
     return data
 
 
-def order_figure(name: str, root: int) -> FigureData:
-    """log10 |exact - claim| and log10 |exact| against log10 of the approximation parameter."""
-    identity = registry()[name]
-    _, rhs = identity.symbolic()
-    point = identity.draw_point(generator(root, name, 1 << 31))
-    sweep = order_sweep(identity, point, rhs)
-    result = approximation_order(identity, point, rhs, sweep=sweep)
-    grid, error, _ = order_window(*sweep)
-    swept, signed, exact, bound = sweep
-    label = "drop probability p" if identity.order_in == "drop" else identity.order_in
-    data = FigureData(f"{name}: error order {result.order:.2f} (declared {identity.order})",
-                      f"log10 {label}", "log10 |value|")
-    data.curves.append((f"|exact penalty|, slope {result.quantity_order:.2f} in the window",
-                        np.log10(swept), np.log10(exact)))
-    data.curves.append(("|exact - quadratic penalty|", np.log10(swept),
-                        np.log10(np.abs(signed))))
-    data.curves.append(("rounding bound of the exact route", np.log10(swept), np.log10(bound)))
-    data.points.append((f"fitted window: slope {result.order:.2f}", np.log10(grid),
-                        np.log10(error), None))
-    return data
-
-
-register_figure("ridge-wager-quadratic")(lambda root: order_figure("ridge.wager-quadratic", root))
+register_figure("ridge-wager-quadratic")(
+    lambda root: order_figure(QUADRATIC_APPROXIMATION, root=root))
 register_figure("ridge-wager-quadratic-drop-rate")(
-    lambda root: order_figure("ridge.wager-quadratic-drop-rate", root))
+    lambda root: order_figure(DROP_RATE_APPROXIMATION, root=root))

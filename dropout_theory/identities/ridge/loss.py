@@ -1,25 +1,30 @@
 """Dropout in linear regression as data-dependent ridge (seeds 000, 001; Srivastava 2014
-sec. 9; Wager et al. 2013): the expected loss, its Hessian and minimizer, and SGD."""
+sec. 9): the expected loss, the unit-variance reading, the non-scaled form, the Hessian and
+the gradient whose root is the minimizer."""
 import numpy as np
 import sympy as sp
 
-from ..identity import Identity, Param, register
-from ._common import Q, d, i, q, w, x
-from ._ridge_models import (LAMBDA, PENALTY, PLAIN_LOSS, SECOND_MOMENTS, Rows, a,
-                            directional_gradient, expected_loss, gradient_projection,
-                            half_mse_inverted, hessian_form, hessian_quadratic_form,
-                            impose_row_mean, l, n, srivastava_loss, sse_standard, u, v, y)
+from ...identity import Identity, MaskModel, Param, register
+from .._common import Q, d, i, q, w, x
+from .models import (LAMBDA, PENALTY, PLAIN_LOSS, SECOND_MOMENTS, a, data_matrix,
+                     directional_gradient, expected_loss, gradient_projection,
+                     half_mse_inverted, hessian_form, hessian_quadratic_form, impose_row_mean,
+                     l, n, srivastava_loss, sse_standard, u, v, y)
 
 NOTATION = ("p = drop probability, q = 1 - p keep; m_il ~ Bernoulli(q) i.i.d. per row i and "
             "feature l; inverted input dropout x~_il = m_il x_il / q; lambda = (1-q)/q = p/(1-p)")
 N = Param("n", 1, np.inf, typical=(1, 4), integer=True)
 D = Param("d", 1, np.inf, typical=(1, 4), integer=True)
-X, Y, W = Rows("x"), Param("y", shape=("n",)), Param("w", shape=("d",))
+X, Y, W = data_matrix("x"), Param("y", shape=("n",)), Param("w", shape=("d",))
 DATA = (Q, N, D, X, Y, W)
 
 
 def _n_masks(point):
     return point["n"] * point["d"]
+
+
+def _moment(simulate):
+    return MaskModel(simulate, _n_masks, "mean")
 
 
 def _without_half(rhs):
@@ -40,9 +45,8 @@ register(Identity(
               r" + \frac{1-q}{2nq}\sum_{i=1}^n\sum_{l=1}^d w_l^2 x_{il}^2",
     source="seed 000 (implicit L2 regularization; seed writes p/(2n(1-p)) with p = drop); "
            "seed 001",
-    notation=NOTATION, params=DATA,
-    symbolic=lambda: (expected_loss(), PLAIN_LOSS + PENALTY),
-    simulate=half_mse_inverted, n_masks=_n_masks,
+    notation=NOTATION, params=DATA, rhs=PLAIN_LOSS + PENALTY, derive=expected_loss,
+    model=_moment(half_mse_inverted),
     wrong_claims=lambda rhs: {**_without_half(rhs), **_identity_for_gamma(rhs)},
 ))
 
@@ -52,8 +56,8 @@ UNIT = ("data normalized so that (1/n) sum_i x_il^2 = 1 for every feature l "
 
 
 def _unit_second_moment():
-    return (impose_row_mean(expected_loss(), lambda col: 1,
-                            "impose (1/n) sum_i x_il^2 = 1 for every l"), RIDGE)
+    return impose_row_mean(expected_loss(), lambda col: 1,
+                           "impose (1/n) sum_i x_il^2 = 1 for every l")
 
 
 register(Identity(
@@ -64,29 +68,22 @@ register(Identity(
     source="seed 001 ('when the features have unit variance ... ridge regression'); "
            "REFERENCES.md implicit ridge",
     notation=NOTATION + "; 'unit variance' must mean unit SECOND MOMENT (1/n) sum_i x_il^2 = 1",
-    params=(Q, N, D, Rows("x", "second-moment"), Y, W), assumptions=(UNIT,),
-    symbolic=_unit_second_moment, simulate=half_mse_inverted, n_masks=_n_masks,
+    params=(Q, N, D, data_matrix("x", "second-moment"), Y, W), assumptions=(UNIT,),
+    rhs=RIDGE, derive=_unit_second_moment, model=_moment(half_mse_inverted),
     wrong_claims=lambda rhs: {"penalty-missing-1/2":
                               rhs + LAMBDA / 2 * sp.Sum(w[l] ** 2, (l, 1, d))},
 ))
 
 XBAR = sp.IndexedBase("xbar", real=True)
-
-
-class ColumnMeans(Param):
-    """``xbar_l = (1/n) sum_i x_il`` of the point's data, so the derived penalty (which keeps
-    the column means) can be evaluated and compared with the simulation too."""
-
-    def __init__(self, name="xbar"):
-        super().__init__(name, shape=("d",))
-
-    def draw(self, rng, sizes):
-        return np.asarray(sizes["x"]).mean(axis=0)
+#: ``xbar_l = (1/n) sum_i x_il`` of the point's data, so the derived penalty (which keeps the
+#: column means) can be evaluated and compared with the simulation too
+COLUMN_MEANS = Param("xbar", shape=("d",),
+                     sampler=lambda rng, partial: np.asarray(partial["x"]).mean(axis=0))
 
 
 def _unit_centered_variance():
     label = "impose (1/n) sum_i (x_il - xbar_l)^2 = 1, i.e. (1/n) sum_i x_il^2 = 1 + xbar_l^2"
-    return impose_row_mean(expected_loss(), lambda col: 1 + XBAR[col] ** 2, label), RIDGE
+    return impose_row_mean(expected_loss(), lambda col: 1 + XBAR[col] ** 2, label)
 
 
 register(Identity(
@@ -98,9 +95,9 @@ register(Identity(
     source="seed 001 read with 'unit variance' as the centered variance",
     notation=NOTATION + "; xbar_l = (1/n) sum_i x_il, data with non-zero column means",
     params=(Q, Param("n", 2, np.inf, typical=(2, 4), integer=True), D,
-            Rows("x", "centered"), ColumnMeans(), Y, W),
+            data_matrix("x", "centered"), COLUMN_MEANS, Y, W),
     assumptions=("centered variance 1, mean != 0",),
-    symbolic=_unit_centered_variance, simulate=half_mse_inverted, n_masks=_n_masks,
+    rhs=RIDGE, derive=_unit_centered_variance, model=_moment(half_mse_inverted),
     expected="refuted",
 ))
 
@@ -113,8 +110,7 @@ register(Identity(
               r"\lVert\Gamma w\rVert^2,\ \Gamma = \operatorname{diag}(X^\top X)^{1/2}",
     source="Srivastava et al. 2014, sec. 9.1 (writes p for the keep probability)",
     notation="q = keep probability (Srivastava's p), R_il ~ Bernoulli(q), NO inverted scaling",
-    params=DATA, symbolic=lambda: (srivastava_loss(), SRIVASTAVA),
-    simulate=sse_standard, n_masks=_n_masks,
+    params=DATA, rhs=SRIVASTAVA, derive=srivastava_loss, model=_moment(sse_standard),
     wrong_claims=lambda rhs: {"fit-without-q": rhs - SRIVASTAVA + GAMMA_W + 2 * n * PLAIN_LOSS,
                               **_identity_for_gamma(rhs, GAMMA_W)},
 ))
@@ -129,8 +125,8 @@ register(Identity(
               r"(X^\top X) \succeq \frac{1}{n}X^\top X,\ \text{checked as } v^\top\nabla^2 v",
     source="seed 000 ('dropout adds a positive semi-definite term to the original Hessian')",
     notation=NOTATION + "; v a fixed direction (the form v^T H v determines H)",
-    params=(*DATA, Param("v", shape=("d",))), symbolic=lambda: (hessian_form(), HESSIAN),
-    simulate=hessian_quadratic_form, n_masks=_n_masks,
+    params=(*DATA, Param("v", shape=("d",))), rhs=HESSIAN, derive=hessian_form,
+    model=_moment(hessian_quadratic_form),
     wrong_claims=lambda rhs: {"plain-hessian": rhs - _HESS_PSD,
                               "diag(X^T X)->identity": rhs - _HESS_PSD + LAMBDA * sp.Sum(
                                   v[l] ** 2, (l, 1, d))},
@@ -147,13 +143,9 @@ register(Identity(
               r"A^{-1}X^\top y\ \text{(checked as } u^\top\nabla_w)",
     source="seed 000 and REFERENCES.md ('the minimizer has a closed form'); issue 4",
     notation=NOTATION + "; u a fixed direction; A > 0 when no column of X is zero",
-    params=(*DATA, Param("u", shape=("d",))), symbolic=lambda: (directional_gradient(), GRADIENT),
-    simulate=gradient_projection, n_masks=_n_masks,
+    params=(*DATA, Param("u", shape=("d",))), rhs=GRADIENT, derive=directional_gradient,
+    model=_moment(gradient_projection),
     wrong_claims=lambda rhs: {"penalty-missing-1/2": rhs + _GRAD_PENALTY,
                               "diag(X^T X)->identity": rhs - _GRAD_PENALTY + LAMBDA / n * sp.Sum(
                                   u[l] * w[l], (l, 1, d))},
 ))
-
-# the rest of the family registers itself on import
-from . import _ridge_figures, _ridge_sgd, _ridge_wager  # noqa: E402,F401
-from ._ridge_sgd import dropout_ridge_solution  # noqa: E402,F401  (the public solver)

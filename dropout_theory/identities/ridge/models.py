@@ -13,12 +13,12 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..identity import Param, drop_probability
-from ..network import (CrossEntropyLoss, Dropout, Linear, MSELoss, ReplicaLinear,
-                       StandardDropout)
-from ..symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
-from ..symbolic.terms import collect_terms, expand_terms, terms_to_expr
-from ._common import d, i, q, w, x
+from ...identity import Param, drop_probability
+from ...network import (CrossEntropyLoss, Dropout, Linear, MSELoss, ReplicaLinear,
+                        StandardDropout)
+from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
+from ...symbolic.terms import collect_terms, expand_terms, terms_to_expr
+from .._common import d, i, q, w, x
 
 n = sp.Symbol("n", integer=True, positive=True)
 l = sp.Symbol("l", integer=True)
@@ -34,38 +34,35 @@ SECOND_MOMENTS = sp.Sum(w[l] ** 2 * x[i, l] ** 2, (i, 1, n), (l, 1, d))   # ||Ga
 PENALTY = LAMBDA / (2 * n) * SECOND_MOMENTS
 
 
-class Rows(Param):
+def _rows(style):
+    def draw(rng, partial):
+        z = rng.standard_normal((partial["n"], partial["d"]))
+        if style == "second-moment":
+            return z / np.sqrt((z ** 2).mean(axis=0))
+        if style == "centered":
+            shift = rng.uniform(0.5, 1.5, partial["d"]) * rng.choice([-1.0, 1.0], partial["d"])
+            return (z - z.mean(axis=0)) / z.std(axis=0) + shift
+        if style == "scaled":
+            # unequal column scales: diag(X^T X) then differs visibly from a multiple of I
+            return z * np.exp(rng.uniform(-1.0, 1.0, partial["d"]))
+        return z
+    return draw
+
+
+def data_matrix(name="x", style=None) -> Param:
     """Data matrix ``(n, d)`` drawn standard normal, then rescaled per column by ``style``.
 
     ``"second-moment"``: (1/n) sum_i x_ij^2 = 1; ``"centered"``: mean ``mu_j`` with
     |mu_j| in [0.5, 1.5] and (1/n) sum_i (x_ij - mean_j)^2 = 1 (needs n >= 2); ``"scaled"``:
     column scales e^U, U ~ Uniform(-1, 1); ``None``: raw.
     """
-
-    style: str | None = None
-
-    def __init__(self, name="x", style=None):
-        super().__init__(name, shape=("n", "d"))
-        object.__setattr__(self, "style", style)
-
-    def draw(self, rng, sizes):
-        z = rng.standard_normal((sizes["n"], sizes["d"]))
-        if self.style == "second-moment":
-            return z / np.sqrt((z ** 2).mean(axis=0))
-        if self.style == "centered":
-            shift = rng.uniform(0.5, 1.5, sizes["d"]) * rng.choice([-1.0, 1.0], sizes["d"])
-            return (z - z.mean(axis=0)) / z.std(axis=0) + shift
-        if self.style == "scaled":
-            # unequal column scales: diag(X^T X) then differs visibly from a multiple of I
-            return z * np.exp(rng.uniform(-1.0, 1.0, sizes["d"]))
-        return z
+    return Param(name, shape=("n", "d"), sampler=_rows(style))
 
 
-class Unit(Param):
+def unit_vector(name, shape) -> Param:
     """A vector of entries uniform on [0, 1] (soft labels of a logistic model)."""
-
-    def draw(self, rng, sizes):
-        return rng.uniform(0.0, 1.0, tuple(sizes[s] for s in self.shape))
+    return Param(name, shape=shape, sampler=lambda rng, partial: rng.uniform(
+        0.0, 1.0, tuple(partial[s] for s in shape)))
 
 
 def _masks(space):
@@ -160,22 +157,22 @@ def _squared_errors(point, masks, layer_cls):
     return MSELoss(reduction="none").forward(pred, np.broadcast_to(point["y"], pred.shape))
 
 
-def half_mse_inverted(point, masks):
+def half_mse_inverted(point, masks, noise=None):
     """Per mask: (1/2n) sum_i (y_i - Dropout(x)_i . w)^2, inverted dropout."""
     return _squared_errors(point, masks, Dropout).mean(axis=-1) / 2
 
 
-def sse_standard(point, masks):
+def sse_standard(point, masks, noise=None):
     """Per mask: sum_i (y_i - (R * x)_i . w)^2, non-inverted (Srivastava) dropout."""
     return _squared_errors(point, masks, StandardDropout).sum(axis=-1)
 
 
-def hessian_quadratic_form(point, masks):
+def hessian_quadratic_form(point, masks, noise=None):
     """Per mask: v^T (X~^T X~ / n) v = ||X~ v||^2 / n, the Hessian of that mask's loss."""
     return (linear(point["v"]).forward(dropped_data(point, masks))[..., 0] ** 2).mean(axis=-1)
 
 
-def gradient_projection(point, masks):
+def gradient_projection(point, masks, noise=None):
     """Per mask: u . grad_w of (1/2n)||y - X~ w||^2, from the backward pass of the layer."""
     data = dropped_data(point, masks)
     layer = ReplicaLinear(len(masks), data.shape[-1],

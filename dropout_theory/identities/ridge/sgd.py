@@ -6,19 +6,18 @@ stationary point ``(alpha X^T X + beta diag(X^T X))^{-1} gamma X^T y`` is writte
 expression, whose ``u``-projection is the claim.
 """
 import numpy as np
-import scipy.linalg
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagonalMatrix
 
-from .._validation import check_finite_array, keep_probability
-from ..identity import Identity, Param, register
-from ..network import SGD, Dropout, MSELoss, ReplicaLinear
-from ..symbolic import Derivation, Step
-from ..symbolic.terms import _split, collect_terms, expand_terms
-from ._common import d, w, x
-from ._ridge_models import LAMBDA, Rows, a, directional_gradient, i, l, n, u, y
+from ..._validation import check_finite_array, keep_probability
+from ...identity import Identity, Param, ReplicateModel, register
+from ...network import SGD, Dropout, MSELoss, ReplicaLinear
+from ...symbolic import Derivation, Step
+from ...symbolic.terms import _split, collect_terms, expand_terms
+from .._common import d, w, x
+from .models import LAMBDA, a, data_matrix, directional_gradient, i, l, n, u, y
 
-__all__ = ["dropout_ridge_solution", "closed_form", "train_replicates"]
+__all__ = ["closed_form", "train_replicates"]
 
 XM, YM, UM = sp.MatrixSymbol("x", n, d), sp.MatrixSymbol("y", n, 1), sp.MatrixSymbol("u", d, 1)
 
@@ -32,7 +31,7 @@ def closed_form(lam, ridge=None) -> sp.Expr:
     return sp.Trace(UM.T * sp.Inverse(matrix) * XM.T * YM)
 
 
-def _minimizer() -> Derivation:
+def minimizer() -> Derivation:
     """Read the gradient's coefficients off the derivation and solve the normal equations."""
     grad = directional_gradient()
     alpha, beta, gamma = sp.symbols("alpha beta gamma")
@@ -50,36 +49,6 @@ def _minimizer() -> Derivation:
              Step("E[L] is a convex quadratic: the stationary point w* = (alpha X^T X + beta "
                   "diag(X^T X))^-1 gamma X^T y is the minimizer; u . w* =", result)]
     return Derivation(result, steps)
-
-
-def dropout_ridge_solution(X, y, *, p) -> np.ndarray:
-    r"""Minimizer of the expected inverted-dropout squared loss of a linear model.
-
-    .. math:: w^\ast = \Bigl(X^\top X + \frac{p}{1-p}\operatorname{diag}(X^\top X)\Bigr)^{-1}
-              X^\top y
-
-    Examples
-    --------
-    >>> dropout_ridge_solution(np.eye(2), np.array([1.0, 2.0]), p=0.5).round(12).tolist()
-    [0.5, 1.0]
-    """
-    X = check_finite_array(X, name="X")
-    y = check_finite_array(y, name="y")
-    if X.ndim != 2 or 0 in X.shape:
-        raise ValueError(f"X must be a non-empty (n, d) matrix, got shape {X.shape}")
-    if y.shape != X.shape[:1]:
-        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
-    q_keep = keep_probability(p)
-    gram = X.T @ X
-    if np.any(np.diag(gram) == 0):
-        zero = np.flatnonzero(np.diag(gram) == 0).tolist()
-        raise ValueError(f"X has all-zero columns {zero}: their weights are not identified")
-    matrix = gram + (1 - q_keep) / q_keep * np.diag(np.diag(gram))
-    if q_keep == 1.0 and np.linalg.matrix_rank(X) < X.shape[1]:
-        # p > 0 adds a positive diagonal, so only plain least squares can be singular
-        raise ValueError(f"X has rank {np.linalg.matrix_rank(X)} < {X.shape[1]} columns at "
-                         f"p = {p}: the minimizer is not unique")
-    return scipy.linalg.solve(matrix, X.T @ y, assume_a="pos")
 
 
 def _schedule(eta0: float, burn_in: int):
@@ -138,9 +107,9 @@ register(Identity(
     params=(Param("q", 0.0, 1.0, typical=(0.5, 0.9)),
             Param("n", 1, np.inf, typical=(8, 12), integer=True),
             Param("d", 1, np.inf, typical=(2, 3), integer=True),
-            Rows("x", "scaled"), Param("y", shape=("n",)), Param("u", shape=("d",))),
-    symbolic=lambda: (_minimizer(), CLAIM), simulate=_simulate, kind="replicate",
-    replicates=256, one_call=True,
+            data_matrix("x", "scaled"), Param("y", shape=("n",)), Param("u", shape=("d",))),
+    rhs=CLAIM, derive=minimizer,
+    model=ReplicateModel(_simulate, "mean", replicates=256, one_call=True),
     wrong_claims=lambda rhs: {"least-squares": closed_form(0),
                               "penalty-missing-1/2": closed_form(2 * LAMBDA),
                               "diag(X^T X)->identity": closed_form(0, ridge=n * LAMBDA)},

@@ -5,10 +5,10 @@ two-class logits ``[0, eta]`` is the logistic loss ``A(eta) - y eta``, ``A = sof
 import numpy as np
 import sympy as sp
 
-from ..identity import Identity, Param, register
-from ..symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation, prove_equal
-from ._common import Q, d, i, q, w, x
-from ._ridge_models import LAMBDA, Rows, Unit, l, logistic_losses, n, y
+from ...identity import Approximation, Identity, MaskModel, Param, register
+from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation, prove_equal
+from .._common import Q, d, i, q, w, x
+from .models import LAMBDA, data_matrix, l, logistic_losses, n, unit_vector, y
 
 k = sp.Symbol("kk", integer=True)  # inner index of eta, apart from the canonical names
 z = sp.IndexedBase("z", real=True)
@@ -21,18 +21,13 @@ D = Param("d", 1, np.inf, typical=(1, 4), integer=True)
 W = Param("w", shape=("d",))
 
 
-class UnitContributionWeights(Param):
-    """Weights ``w`` drawn standard normal, then rescaled so that the largest row contribution
+def _unit_contribution_weights(rng, partial):
+    """Weights drawn standard normal, then rescaled so that the largest row contribution
     ``max_i sum_l |w_l x_il|`` is 1: the scale ``s`` alone then sets the size of the
     per-feature contributions the quadratic approximation is about, whatever the draw (a
     drawn ``w`` near 0 would otherwise put the whole order sweep below rounding)."""
-
-    def __init__(self, name="w"):
-        super().__init__(name, shape=("d",))
-
-    def draw(self, rng, sizes):
-        weights = rng.standard_normal(sizes["d"])
-        return weights / np.abs(sizes["x"] * weights).sum(axis=1).max()
+    weights = rng.standard_normal(partial["d"])
+    return weights / np.abs(partial["x"] * weights).sum(axis=1).max()
 
 
 def _eta(scale=1):
@@ -50,7 +45,7 @@ def _labels_model():
     loss = lambda e, t: A(e) - t * e  # noqa: E731  (canonical-link GLM loss)
     diff = sp.Sum(loss(noisy, y[i]) - loss(eta, y[i]) - loss(noisy, z[i]) + loss(eta, z[i]),
                   (i, 1, n))
-    return expectation(diff, space), sp.Integer(0)
+    return expectation(diff, space)
 
 
 def _loss_scale(point, weights) -> float:
@@ -64,7 +59,7 @@ def _loss_scale(point, weights) -> float:
     return float(np.sum(2.0 * np.log(2.0) + 2.0 * contributions))
 
 
-def _labels_sim(point, masks):
+def _labels_sim(point, masks, noise=None):
     """Per mask: sum_i [l(eta~_i, y_i) - l(eta_i, y_i)] - [same with labels z]."""
     def penalty(labels):
         return (logistic_losses(point, masks, labels)
@@ -78,9 +73,10 @@ register(Identity(
               r"\ \text{does not depend on the labels: } R_y(w) - R_z(w) = 0",
     source="Wager, Wang, Liang 2013 (dropout penalty of a GLM); REFERENCES.md",
     notation=NOTATION + "; y, z two labelings in [0, 1] (soft labels allowed)",
-    params=(Q, N, D, Rows("x"), Unit("y", shape=("n",)), Unit("z", shape=("n",)), W),
-    symbolic=_labels_model, simulate=_labels_sim, n_masks=lambda pt: pt["n"] * pt["d"],
-    rounding_scale=lambda pt: 2.0 * _loss_scale(pt, pt["w"]),  # two labelings
+    params=(Q, N, D, data_matrix("x"), unit_vector("y", ("n",)), unit_vector("z", ("n",)), W),
+    rhs=sp.Integer(0), derive=_labels_model,
+    model=MaskModel(_labels_sim, lambda pt: pt["n"] * pt["d"], "mean",
+                    rounding_scale=lambda pt: 2.0 * _loss_scale(pt, pt["w"])),  # two labelings
     wrong_claims=lambda rhs: {
         "non-inverted-dropout": (1 - q) * sp.Sum((y[i] - z[i]) * w[l] * x[i, l],
                                                  (i, 1, n), (l, 1, d)),
@@ -116,10 +112,10 @@ def _quadratic_model():
              *taylor.steps[1:],
              Step("second-order Taylor part with logistic A'' = sigma (1 - sigma)", logistic),
              Step(f"equals Wager's R^q as stated: {status}", QUADRATIC)]
-    return Derivation(exact, steps), QUADRATIC
+    return Derivation(exact, steps)
 
 
-def _quadratic_sim(point, masks):
+def _quadratic_sim(point, masks, noise=None):
     """Per mask: sum_i A(eta~_i) - A(eta_i) with weights s * w (labels 0: A itself)."""
     scaled = {**point, "w": point["s"] * np.asarray(point["w"])}
     zeros = np.zeros(point["n"])
@@ -130,25 +126,27 @@ def _quadratic_sim(point, masks):
 _COMMON = dict(
     source="Wager, Wang, Liang 2013, quadratic approximation R^q; REFERENCES.md",
     params=(Param("q", 0.0, 1.0, typical=(0.5, 0.95)), N, D,
-            Param("s", 0.0, np.inf, typical=(0.5, 1.5)), Rows("x"), UnitContributionWeights()),
-    symbolic=_quadratic_model, simulate=_quadratic_sim, n_masks=lambda pt: pt["n"] * pt["d"],
-    rounding_scale=lambda pt: _loss_scale(pt, pt["s"] * np.asarray(pt["w"])),
+            Param("s", 0.0, np.inf, typical=(0.5, 1.5)), data_matrix("x"),
+            Param("w", shape=("d",), sampler=_unit_contribution_weights)),
+    rhs=QUADRATIC, derive=_quadratic_model,
 )
+_PENALTY = MaskModel(_quadratic_sim, lambda pt: pt["n"] * pt["d"], "mean",
+                     rounding_scale=lambda pt: _loss_scale(pt, pt["s"] * np.asarray(pt["w"])))
 
-register(Identity(
+QUADRATIC_APPROXIMATION = register(Identity(
     name="ridge.wager-quadratic",
     statement=r"R(sw) = \frac{1-q}{2q}\sum_{i,l} s^2 w_l^2 x_{il}^2 A''(s\,x_i\!\cdot\! w)"
               r" + O(s^4):\ \text{accurate for small per-feature contributions } s\,w_l x_{il}"
               r"\ (\text{relative error } O(s^2))",
     notation=NOTATION + "; s scales the weights, drawn with max_i sum_l |w_l x_il| = 1, so s is"
              " the largest row contribution",
-    expected="approximate", order=4, order_in="s", order_range=(0.01, 0.1), **_COMMON,
+    expected="approximate", model=Approximation(_PENALTY, 4, "s", (0.01, 0.1)), **_COMMON,
 ))
 
-register(Identity(
+DROP_RATE_APPROXIMATION = register(Identity(
     name="ridge.wager-quadratic-drop-rate",
     statement=r"R(w) - R^q(w) = O(p^2)\ \text{as } p \to 0\ (\text{refuted: the error is }"
               r"\Theta(p)\text{, the order of the penalty itself})",
     notation=NOTATION + "; read as: the quadratic penalty is correct to leading order in p",
-    expected="refuted", order=2, order_in="drop", order_range=(1e-3, 0.1), **_COMMON,
+    expected="refuted", model=Approximation(_PENALTY, 2, "drop", (1e-3, 0.1)), **_COMMON,
 ))

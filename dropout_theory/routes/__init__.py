@@ -1,0 +1,26 @@
+"""Routes: one module per way of checking a statement, registered by name behind one interface.
+
+Every route is ``fn(identity, point, claim, context) -> RouteResult``: ``claim`` is the right
+side to check (the identity's own ``rhs`` or a mutation twin), ``point`` the parameter values
+(``None`` for the symbolic route) and ``context`` the run's seed, sample budget and false-alarm
+rate. :func:`run` looks a route up by name; an unknown name raises ``ValueError``.
+"""
+from .registry import get, names, route
+from .moments import prepare
+from .result import STATISTICAL, Context, RouteResult
+
+# registration on import: each module adds its route to the table
+from . import exact, expressions, gradient, montecarlo, order, replicate, symbolic  # noqa: E402,F401,I001
+from .exact import enumerable  # noqa: E402
+
+__all__ = ["Context", "RouteResult", "run", "route", "names", "enumerable", "work", "STATISTICAL"]
+
+
+def run(name: str, identity, point, claim, context: Context | None = None) -> RouteResult:
+    """Check ``claim`` for ``identity`` at ``point`` by the route called ``name``."""
+    return get(name)(identity, point, claim, context or Context())
+
+
+def work(identity, point) -> int:
+    """Estimated elementwise operations per Monte Carlo sample of ``identity`` at ``point``."""
+    return prepare(identity.model, identity, point, identity.rhs).work

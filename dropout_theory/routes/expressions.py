@@ -1,0 +1,265 @@
+"""An :class:`~dropout_theory.identity.ExpressionModel` at one point: the statement's operator
+nodes over its random variables, enumerated exactly or sampled.
+
+Columns are the operator arguments (an event's indicator for ``P``), evaluated with rigorous
+ball arithmetic, vectorized over samples and over summation indices. Exact enumeration covers
+every pattern of the Bernoulli entries the columns read, and Gauss quadrature in every normal
+or uniform entry the columns are polynomials of (exact for polynomials of degree up to
+``2n - 1`` with ``n`` nodes); anything else is sampled.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import sympy as sp
+
+from ..identity import ExpressionModel
+from ..sampling import MAX_NODES, Node, enumerate_masks, gamma, gauss_rule
+from ..symbolic.balls import Ball
+from ..symbolic.evaluate import evaluate_ball, work_estimate
+from ..symbolic.operators import OPERATOR_TYPES, Cov, P, Var, operator_nodes
+from .moments import EXACT_MAX_BITS, EXACT_MAX_OUTCOMES, Prepared, prepare
+
+__all__ = ["polynomial_degree", "MAX_UNROLLED"]
+
+#: most terms a Sum around an operator node is unrolled into (E(m[i]) inside Sum over i)
+MAX_UNROLLED = 4096
+#: most array elements the exact route materialises (outcomes times entries)
+EXACT_MAX_ELEMENTS = 1 << 24
+#: most random array elements drawn at once (the rows of a chunk are drawn in blocks)
+DRAW_ELEMENTS = 1 << 21
+
+
+def _bound(expr, values) -> int:
+    value = evaluate_ball(expr, values)
+    if float(value.rad) != 0 or not float(value.mid).is_integer():
+        raise ValueError(f"the Sum bound {expr} is not an integer at this point")
+    return int(value.mid)
+
+
+def _unroll(expr, values):
+    """Unroll the Sums whose index an operator node depends on: ``Sum(E(m[i]), (i, 1, d))``
+    has one node per ``i``. Operator arguments keep their Sums (evaluated vectorized)."""
+    if isinstance(expr, OPERATOR_TYPES) or not expr.has(*OPERATOR_TYPES):
+        return expr
+    args = [_unroll(a, values) for a in expr.args]
+    if not isinstance(expr, sp.Sum):
+        return expr.func(*args) if args else expr
+    body = args[0]
+    for index, lo, hi in expr.limits:  # innermost first
+        low, high = _bound(lo, values), _bound(hi, values)
+        sign, span = (1, range(low, high + 1)) if high >= low - 1 else \
+            (-1, range(high + 1, low))  # Karr's convention, as SymPy's Sum.doit
+        if len(span) > MAX_UNROLLED:
+            raise ValueError(f"a Sum around an operator node would unroll into {len(span)} "
+                             f"terms (at most {MAX_UNROLLED}): {expr}")
+        body = sign * sp.Add(*[body.xreplace({index: sp.Integer(k)}) for k in span])
+    return body
+
+
+def polynomial_degree(expr, name: str) -> float:
+    """Degree of ``expr`` as a polynomial in the random variable ``name`` (its entries), or
+    ``inf`` when it is not one (a function of it, a division by it, an event)."""
+    if isinstance(expr, sp.Indexed):
+        return 1 if str(expr.base) == name else 0
+    if isinstance(expr, sp.Symbol):
+        return 1 if expr.name == name else 0
+    if not any(str(getattr(s, "base", s)) == name for s in expr.atoms(sp.Symbol, sp.Indexed)):
+        return 0
+    parts = [polynomial_degree(a, name) for a in expr.args]
+    if expr.is_Add:
+        return max(parts)
+    if expr.is_Mul:
+        return sum(parts)
+    if isinstance(expr, sp.Sum):
+        return parts[0]
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
+        return parts[0] * int(expr.exp)
+    return math.inf
+
+
+def _law(model, variable, values):
+    where = f"{model.label or 'model'}: {variable.law} parameter"
+    params = []
+    for param in variable.params:
+        value = evaluate_ball(param, values)
+        params.append((float(value.mid), float(value.rad)))
+    mids = [m for m, _ in params]
+    if variable.law == "Bernoulli" and not 0.0 <= mids[0] <= 1.0:
+        raise ValueError(f"{where} {variable.params[0]} = {mids[0]:g} of {variable.name} is "
+                         f"outside [0, 1] at this point")
+    if variable.law == "Normal" and mids[1] < 0:
+        raise ValueError(f"{where} {variable.params[1]} (standard deviation of "
+                         f"{variable.name}) is negative ({mids[1]:g}) at this point")
+    if variable.law == "Uniform" and not mids[0] < mids[1]:
+        raise ValueError(f"{where}s of {variable.name}: Uniform({mids[0]:g}, {mids[1]:g}) "
+                         f"needs a < b")
+    shape = tuple(s if isinstance(s, int) else int(values[s]) for s in variable.shape)
+    return variable.name, variable.law, params, shape
+
+
+def _sample(law, rng, n):
+    _, kind, params, shape = law
+    size = (n,) + shape
+    if kind == "Bernoulli":
+        return (rng.random(size) < params[0][0]).astype(np.float64)
+    if kind == "Normal":
+        return params[0][0] + params[1][0] * rng.standard_normal(size)
+    return params[0][0] + (params[1][0] - params[0][0]) * rng.random(size)
+
+
+def _evaluate_columns(columns, values, env, n):
+    mids, rads = np.empty((n, len(columns))), np.empty((n, len(columns)))
+    for c, column in enumerate(columns):
+        ball = evaluate_ball(column, values, random=env)
+        mids[:, c] = np.broadcast_to(ball.mid, (n,))
+        rads[:, c] = np.broadcast_to(ball.rad, (n,))
+    return mids, rads
+
+
+def _entries(columns, name, values, shape):
+    """The 0-based entries of array ``name`` the columns read, or ``None`` for all of them."""
+    found = set()
+    for column in columns:
+        for item in column.atoms(sp.Indexed):
+            if str(item.base) != name:
+                continue
+            index = [evaluate_ball(i, values) if {s.name for s in i.free_symbols} <= set(values)
+                     else None for i in item.indices]
+            if any(i is None or float(i.rad) != 0 for i in index):
+                return None
+            found.add(tuple(int(i.mid) - 1 for i in index))
+    if any(not all(0 <= e < s for e, s in zip(entry, shape)) for entry in found):
+        return None  # out of range: the evaluator names the index
+    return sorted(found)
+
+
+def _enumeration(law, columns, degrees, values):
+    """``(entries, nodes per entry)`` of one variable's exact outcomes (``nodes = 2`` for a
+    Bernoulli entry), or ``None`` when it cannot be enumerated; nothing is materialised."""
+    name, kind, _, shape = law
+    entries = [()] if not shape else _entries(columns, name, values, shape)
+    if entries is None:
+        entries = list(itertools.product(*[range(s) for s in shape]))
+    if kind == "Bernoulli":
+        n_nodes = 2 if len(entries) <= EXACT_MAX_BITS else None
+    else:
+        degree = degrees.get(name, math.inf)
+        n_nodes = None if math.isinf(degree) else int(degree) // 2 + 1
+        n_nodes = n_nodes if n_nodes is not None and n_nodes <= MAX_NODES else None
+    if n_nodes is None or n_nodes ** len(entries) > EXACT_MAX_OUTCOMES or \
+            max(int(np.prod(shape)), 1) * n_nodes ** len(entries) > EXACT_MAX_ELEMENTS:
+        return None
+    return entries, n_nodes
+
+
+def _factor(law, entries, n_nodes):
+    """One variable's exact outcomes: ``(arrays (S_v, *shape), weights (S_v,), rel_error)``
+    (Bernoulli patterns, or a tensor Gauss rule over the entries)."""
+    _, kind, params, shape = law
+    if kind == "Bernoulli":
+        (bits, probs), = enumerate_masks(len(entries), 1.0 - params[0][0],
+                                         chunk_bits=max(len(entries), 1))
+        points, rel = Ball.exact(bits), gamma(2 * len(entries) + 4)
+        rel += len(entries) * params[0][1] / max(min(params[0][0], 1 - params[0][0]), 1e-300)
+    else:
+        nodes, weights, quad = gauss_rule("normal" if kind == "Normal" else "uniform", n_nodes)
+        grid = np.array(list(itertools.product(nodes, repeat=len(entries)))).reshape(
+            -1, len(entries))
+        probs = np.prod(np.array(list(itertools.product(weights, repeat=len(entries)))).reshape(
+            -1, len(entries)), axis=1)
+        (a, ra), (b, rb) = params
+        lo, width = (Ball(a, ra), Ball(b, rb)) if kind == "Normal" else \
+            (Ball(a, ra), (Ball(b, rb) - Ball(a, ra)) * 0.5)
+        points = (lo + width * grid) if kind == "Normal" else (lo + width * (grid + 1.0))
+        rel = len(entries) * quad + gamma(2 * len(entries) + 4)
+    keep = probs > 0
+    mids = np.zeros((int(keep.sum()),) + shape)
+    rads = np.zeros_like(mids)
+    for c, entry in enumerate(entries):
+        mids[(slice(None),) + entry] = np.broadcast_to(points.mid, points.mid.shape)[keep, c]
+        rads[(slice(None),) + entry] = np.broadcast_to(points.rad, points.mid.shape)[keep, c]
+    return Ball(mids, rads), probs[keep], rel
+
+
+def _product(factors):
+    """The outcomes of independent variables: every combination, weights multiplied."""
+    sizes = [len(w) for _, w, _ in factors]
+    total = int(np.prod(sizes)) if sizes else 1
+    arrays, weights, rel = [], np.ones(total), 0.0
+    for k, (ball, w, r) in enumerate(factors):
+        inner, outer = int(np.prod(sizes[k + 1:])), int(np.prod(sizes[:k]))
+        index = np.tile(np.repeat(np.arange(sizes[k]), inner), outer)
+        arrays.append(Ball(ball.mid[index], ball.rad[index]))
+        weights = weights * w[index]
+        rel += r
+    return arrays, weights, rel + gamma(len(factors) + 1)
+
+
+def _degrees(nodes, columns, laws):
+    """Each continuous variable's degree in the statistics the nodes need (a variance
+    needs the square of its column)."""
+    degrees = {}
+    for name, kind, _, _ in laws:
+        if kind == "Bernoulli":
+            continue
+        per_node = []
+        for node in nodes:
+            a, b = node.columns
+            per_node.append(polynomial_degree(columns[a], name) * (2 if node.kind == "var" else 1)
+                            + (polynomial_degree(columns[b], name) if node.kind == "cov" else 0))
+        degrees[name] = max(per_node, default=0)
+    return degrees
+
+
+@prepare.register
+def _(model: ExpressionModel, identity, point, claim) -> Prepared:
+    values = dict(point)
+    lhs, rhs = _unroll(model.lhs, values), _unroll(claim, values)
+    found = operator_nodes(lhs, rhs)
+    columns, nodes = [], []
+    for node in found:
+        kind = {Var: "var", Cov: "cov"}.get(type(node), "mean")
+        nodes.append(Node(kind, len(columns), len(columns) + 1 if kind == "cov" else None))
+        columns += list(node.args)
+    laws = [_law(model, variable, values) for variable in model.variables]
+    names = {law[0] for law in laws}
+
+    block = max(1, DRAW_ELEMENTS // max(sum(int(np.prod(law[3])) for law in laws), 1))
+
+    def draw(rng, n):
+        mids, rads = np.empty((n, len(columns))), np.empty((n, len(columns)))
+        for start in range(0, n, block):
+            rows = min(block, n - start)
+            env = {law[0]: _sample(law, rng, rows) for law in laws}
+            mids[start:start + rows], rads[start:start + rows] = _evaluate_columns(
+                columns, values, env, rows)
+        return mids, rads
+
+    degrees = _degrees(nodes, columns, laws)
+    plans = [_enumeration(law, columns, degrees, values) for law in laws]
+    n_outcomes = None
+    if all(plan is not None for plan in plans):
+        n_outcomes = int(np.prod([n ** len(e) for e, n in plans])) if plans else 1
+        elements = n_outcomes * sum(max(int(np.prod(law[3])), 1) for law in laws)
+        if n_outcomes > EXACT_MAX_OUTCOMES or elements > EXACT_MAX_ELEMENTS:
+            n_outcomes = None
+
+    def outcomes():
+        arrays, weights, rel = _product([_factor(law, *plan) for law, plan in zip(laws, plans)])
+        env = dict(zip([law[0] for law in laws], arrays))
+        mids, rads = _evaluate_columns(columns, values, env, len(weights))
+        return Ball(mids, rads), weights, rel
+
+    def sides(stats):
+        env = dict(zip(found, stats))
+        return evaluate_ball(lhs, values, nodes=env), evaluate_ball(rhs, values, nodes=env)
+
+    work = sum(work_estimate(c, values) for c in columns) + sum(
+        int(np.prod(law[3])) for law in laws)
+    random = [bool({str(getattr(s, "base", s)) for s in n.atoms(sp.Symbol, sp.Indexed)} & names)
+              for n in found]
+    return Prepared(nodes, n_outcomes, outcomes, draw, sides, work, random,
+                    [isinstance(n, P) for n in found])

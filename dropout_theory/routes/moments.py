@@ -1,0 +1,123 @@
+"""How the exact and Monte Carlo routes see a moment model at one point.
+
+A model at a point becomes per-sample *columns* (the random quantities), *nodes* (statistics
+of columns: mean, variance, covariance) and the two *sides* as functions of the node values.
+The exact route computes the nodes over every outcome with its probability, the Monte Carlo
+route over sampled batches; both then judge ``lhs - rhs`` the same way. One ``prepare`` per
+model type, dispatched on the type (:class:`~dropout_theory.identity.MaskModel` here,
+:class:`~dropout_theory.identity.ExpressionModel` in :mod:`.expressions`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import singledispatch
+from typing import Callable
+
+import numpy as np
+
+from ..identity import Approximation, MaskModel, drop_probability
+from ..network import bernoulli_mask
+from ..sampling import Node, enumerate_masks, gamma, gauss_rule
+from ..symbolic.balls import Ball, weighted_mean
+from ..symbolic.evaluate import evaluate_ball
+
+__all__ = ["Prepared", "prepare", "claim_ball", "statistics", "EXACT_MAX_OUTCOMES"]
+
+#: most outcomes (mask patterns times quadrature nodes) the exact route enumerates
+EXACT_MAX_OUTCOMES = 1 << 18
+#: most Bernoulli entries the exact route enumerates
+EXACT_MAX_BITS = 16
+
+
+@dataclass
+class Prepared:
+    """A model at one point, as the numeric routes need it.
+
+    ``outcomes()`` returns ``(columns, weights, weight_rel_error)`` over every outcome of
+    positive probability (``None`` for ``n_outcomes`` when that is out of reach); ``draw(rng,
+    n)`` returns ``(mids, rads)`` of ``n`` sampled rows; ``sides(stats)`` maps node values
+    (balls, scalars or one per batch) to the balls of the left and right sides.
+    """
+
+    nodes: list
+    n_outcomes: int | None
+    outcomes: Callable
+    draw: Callable
+    sides: Callable
+    work: int
+    random_nodes: list
+    probability_nodes: list
+
+
+@singledispatch
+def prepare(model, identity, point, claim) -> Prepared:
+    raise TypeError(f"{identity.name}: the {type(model).__name__} has no exact or Monte Carlo "
+                    f"route")
+
+
+@prepare.register
+def _(model: Approximation, identity, point, claim) -> Prepared:
+    return prepare(model.model, identity, point, claim)
+
+
+def claim_ball(claim, point) -> Ball:
+    """The claimed right side at ``point`` (both ``p`` and ``q`` supplied), rigorously."""
+    drop = drop_probability(point) if ("p" in point or "q" in point) else None
+    extra = {} if drop is None else {"p": drop, "q": 1.0 - drop}
+    # the declared parameter comes last so it is used exactly, not as 1 - (1 - q)
+    return evaluate_ball(claim, {**extra, **point})
+
+
+@prepare.register
+def _(model: MaskModel, identity, point, claim) -> Prepared:
+    k, drop = int(model.n_masks(point)), drop_probability(point)
+    scale = float(model.rounding_scale(point)) if model.rounding_scale is not None else 0.0
+    # a priori bound of the network computation per sample: the terms it sums and cancels
+    # are at most |value| + rounding_scale (the model declares the latter)
+    per_sample = gamma(8 * k + 32)
+
+    def columns(masks, noise):
+        values = np.asarray(model.simulate(point, masks, noise), dtype=np.float64)
+        return values[:, None], (per_sample * (np.abs(values) + scale))[:, None]
+
+    def draw(rng, n):
+        masks = bernoulli_mask((n, k), drop, rng)
+        return columns(masks, rng.standard_normal(n))
+
+    degree = model.noise_degree * (2 if model.statistic == "var" else 1)
+    n_nodes = degree // 2 + 1
+
+    def outcomes():
+        (masks, probs), = enumerate_masks(k, drop, chunk_bits=max(k, 1))
+        keep = probs > 0
+        masks, probs = masks[keep], probs[keep]
+        nodes, weights, quad = gauss_rule("normal", n_nodes)
+        mids, rads = columns(np.tile(masks, (n_nodes, 1)), np.repeat(nodes, len(masks)))
+        return (Ball(mids, rads), np.outer(weights, probs).ravel(),
+                gamma(2 * k + 4) + (quad if n_nodes > 1 else 0.0))
+
+    rhs = claim_ball(claim, point)
+    enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
+    return Prepared([Node(model.statistic, 0)], (n_nodes << k) if enumerable else None,
+                    outcomes, draw, lambda stats: (stats[0], rhs), 8 * k + 32,
+                    random_nodes=[k > 0 or model.noise_degree > 0], probability_nodes=[False])
+
+
+def statistics(nodes, columns: Ball, weights, weight_rel_error: float) -> list[Ball]:
+    """Every node over enumerated outcomes: weighted means, and centered (co)variances."""
+    means = {}
+
+    def mean(c):
+        if c not in means:
+            means[c] = weighted_mean(columns[:, c], weights, weight_rel_error=weight_rel_error)
+        return means[c]
+
+    result = []
+    for node in nodes:
+        if node.kind == "mean":
+            result.append(mean(node.a))
+            continue
+        a, b = node.columns
+        centered = (columns[:, a] - mean(a)) * (columns[:, b] - mean(b))
+        result.append(weighted_mean(centered, weights, weight_rel_error=weight_rel_error))
+    return result

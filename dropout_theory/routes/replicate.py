@@ -1,0 +1,50 @@
+"""Replicate route: independent runs of a procedure (a training), z-tested like Monte Carlo.
+
+Each replicate is one run of the procedure with the network core; the left side is the mean
+(or variance) of one value per run, estimated by batch means over ``N_BATCHES`` batches of
+independently seeded runs, or over consecutive batches of one vectorized call whose runs are
+i.i.d. (``one_call``: the per-step overhead is paid once).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..identity import ReplicateModel
+from ..sampling import N_BATCHES, Node, batch_statistics, generator
+from .moments import Prepared, claim_ball, prepare
+from .montecarlo import judge_batches
+from .registry import route
+
+__all__ = ["replicate"]
+
+
+def _one_call(model, point, rng):
+    """A ``draw`` that hands out consecutive batches of one call's replicates."""
+    values = np.asarray(model.simulate(point, rng, model.replicates), dtype=np.float64)
+    if values.shape != (model.replicates,) or model.replicates % N_BATCHES:
+        raise ValueError(f"one_call needs replicates divisible by {N_BATCHES} and one value "
+                         f"per replicate, got shape {values.shape}")
+    batches = iter(values.reshape(N_BATCHES, -1))
+    return lambda _rng, n: (next(batches)[:n, None], None)
+
+
+@prepare.register
+def _(model: ReplicateModel, identity, point, claim) -> Prepared:
+    rhs = claim_ball(claim, point)
+
+    def draw(rng, n):
+        return np.asarray(model.simulate(point, rng, n), dtype=np.float64)[:, None], None
+
+    return Prepared([Node(model.statistic, 0)], None, None, draw, lambda s: (s[0], rhs), 0,
+                    random_nodes=[True], probability_nodes=[False])
+
+
+@route("replicate")
+def replicate(identity, point, claim, context):
+    model, key = identity.model, context.keyed(identity)
+    prepared = prepare(model, identity, point, claim)
+    draw = _one_call(model, point, generator(context.root, key, 0)) if model.one_call \
+        else prepared.draw
+    stats = batch_statistics(draw, prepared.nodes, n_samples=model.replicates,
+                             root=context.root, name=key, chunk=model.replicates)
+    return judge_batches("replicate", identity, point, prepared, stats, context)

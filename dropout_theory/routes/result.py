@@ -1,0 +1,90 @@
+r"""What a route returns, the run's context, and the one decision rule every numeric route uses.
+
+A numeric route compares ``d = lhs - rhs`` with 0. Exact routes know ``d`` up to a rigorous
+rounding bound ``R`` (an enclosure ``[d - R, d + R]``); statistical routes add a standard error
+``se`` from independent batches. The claim is rejected only when
+
+.. math:: v(d) - R > z_{crit}\,(se + R_{se}),
+          \qquad v(d) = |d| \ (==),\quad d \ (<=),\quad -d \ (>=),
+
+so neither rounding (``R``, and ``R_se`` on the standard error itself) nor sampling at the
+run's false-alarm rate can turn a true statement into ``fails``; exact routes have
+``se = 0``, and then a rejection is a certified counterexample: the enclosure excludes 0 (or
+lies wholly on the wrong side of it).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..sampling import DEFAULT_ALPHA, z_crit
+
+__all__ = ["RouteResult", "Context", "violation", "decide", "STATISTICAL"]
+
+#: routes whose checks share the run's false-alarm rate (Bonferroni)
+STATISTICAL = ("montecarlo", "replicate")
+
+
+@dataclass
+class RouteResult:
+    """One route's evidence at one point (``None`` where a field does not apply)."""
+
+    route: str
+    status: str
+    point: dict | None = None
+    label: str = ""
+    lhs: float | None = None
+    rhs: float | None = None
+    difference: float | None = None
+    #: rigorous enclosure of lhs - rhs (exact routes), or its rounding interval
+    interval: tuple | None = None
+    rounding: float | None = None
+    se: float | None = None
+    z: float | None = None
+    critical: float | None = None
+    resolution: float | None = None
+    n_samples: int | None = None
+    residual: str | None = None
+    witness: dict | None = None
+    order: float | None = None
+    quantity_order: float | None = None
+    local_slopes: list | None = None
+    note: str = ""
+    #: the route's own object behind ``residual`` (not serialized)
+    detail: object = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The run: root seed, Monte Carlo samples per check, and the false-alarm rate ``alpha``
+    shared (Bonferroni) by ``n_checks`` statistical checks; ``key`` names the check's seeds."""
+
+    root: int = 0
+    n_samples: int = 1 << 17
+    alpha: float = DEFAULT_ALPHA
+    n_checks: int = 1
+    key: str = ""
+
+    def critical(self, relation: str = "==") -> float:
+        """The critical value of one check: two-sided for ``==``, one-sided otherwise."""
+        return z_crit(self.alpha, max(self.n_checks, 1), two_sided=relation == "==")
+
+    def keyed(self, identity) -> str:
+        return self.key or identity.name
+
+
+def violation(relation: str, difference: float) -> float:
+    """How far ``lhs - rhs = difference`` goes against ``relation`` (negative: on its side)."""
+    return {"==": abs(difference), "<=": difference, ">=": -difference}[relation]
+
+
+def decide(relation: str, difference: float, rounding: float, se: float = 0.0,
+           se_rounding: float = 0.0, critical: float = 0.0) -> str:
+    """``agrees`` or ``disagrees`` by the rule in the module docstring; ``undefined`` when a
+    side is not a finite number, ``unresolved`` when rounding could not be bounded."""
+    if not math.isfinite(difference) or math.isnan(se):
+        return "undefined"
+    if not (math.isfinite(rounding) and math.isfinite(se) and math.isfinite(se_rounding)):
+        return "unresolved"
+    allowance = rounding + critical * (se + se_rounding)
+    return "disagrees" if violation(relation, difference) > allowance else "agrees"
