@@ -259,7 +259,31 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
 
     work = sum(work_estimate(c, values) for c in columns) + sum(
         int(np.prod(law[3])) for law in laws)
+    curvature = _curvature(lhs - rhs, found, values)
     random = [bool({str(getattr(s, "base", s)) for s in n.atoms(sp.Symbol, sp.Indexed)} & names)
               for n in found]
     return Prepared(nodes, n_outcomes, outcomes, draw, sides, work, random,
-                    [isinstance(n, P) for n in found])
+                    [isinstance(n, P) for n in found], curvature)
+
+
+def _curvature(difference, found, values):
+    """``box -> (K, K)`` bounds on the second derivatives of ``lhs - rhs`` in the node values
+    over the box (balls), or ``None`` when the sides are linear in them."""
+    stats = [sp.Dummy(f"stat{k}", real=True) for k in range(len(found))]
+    g = difference.xreplace(dict(zip(found, stats)))
+    hessian = {(j, k): sp.diff(g, a, b) for j, a in enumerate(stats)
+               for k, b in enumerate(stats) if k >= j}
+    hessian = {key: h for key, h in hessian.items() if h != 0}
+    if not hessian:
+        return None
+
+    def bound(box):
+        result = np.zeros((len(stats), len(stats)))
+        for (j, k), h in hessian.items():
+            try:
+                ball = evaluate_ball(h, values, nodes=dict(zip(stats, box)))
+                result[j, k] = result[k, j] = float(abs(ball.mid) + ball.rad)
+            except (ValueError, ArithmeticError):
+                result[j, k] = result[k, j] = np.inf
+        return np.where(np.isnan(result), np.inf, result)
+    return bound

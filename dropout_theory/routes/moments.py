@@ -36,7 +36,9 @@ class Prepared:
     ``outcomes()`` returns ``(columns, weights, weight_rel_error)`` over every outcome of
     positive probability (``None`` for ``n_outcomes`` when that is out of reach); ``draw(rng,
     n)`` returns ``(mids, rads)`` of ``n`` sampled rows; ``sides(stats)`` maps node values
-    (balls, scalars or one per batch) to the balls of the left and right sides.
+    (balls, scalars or one per batch) to the balls of the left and right sides;
+    ``curvature(box)``, for sides nonlinear in the node values, bounds ``|d^2 (lhs - rhs) /
+    d stat_j d stat_k|`` over a box of node values (``None``: the sides are linear).
     """
 
     nodes: list
@@ -47,6 +49,7 @@ class Prepared:
     work: int
     random_nodes: list
     probability_nodes: list
+    curvature: Callable | None = None
 
 
 @singledispatch

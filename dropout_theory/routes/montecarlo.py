@@ -52,6 +52,29 @@ def _jackknife(pooled, left_out, n):
     return (pooled * float(n) - left_out * float(n - 1)).broadcast_to((n,))
 
 
+def _second_order(identity, prepared, stats, pooled, context):
+    """The critical value of the linear term, and the bound on the second-order term of a
+    side nonlinear in its statistics (``None`` for linear sides).
+
+    The jackknife estimates the spread of the linear term of ``g(stats)``; where it vanishes
+    (``E(x**2) - E(x)**2`` against ``Var(x)``: the statistic is degenerate) the estimate is
+    all second order, ``1/2 D^T H D`` with ``D`` the statistics' sampling errors, far from
+    Student's t. That term is bounded by the curvature ``|H|`` over the box of statistics
+    within ``z2`` standard errors and ``|D_k| <= z2 se_k``; the check's false-alarm share is
+    split half to the linear test, half to the ``K`` statistics' deviations.
+    """
+    if prepared.curvature is None:
+        return context.critical(identity.relation), None
+    n, k = stats.values.shape
+    critical = context.critical(identity.relation, share=0.5)
+    z2 = context.critical("==", share=0.5 / k)
+    deviation = z2 * stats.values.std(axis=0, ddof=1) / math.sqrt(n)
+    box = [Ball(node.mid, node.rad + dev) for node, dev in zip(pooled, deviation)]
+    with np.errstate(all="ignore"):
+        second = 0.5 * float(deviation @ prepared.curvature(box) @ deviation)
+    return critical, (second if math.isfinite(second) else math.inf)
+
+
 def judge_batches(route_name, identity, point, prepared, stats, context) -> RouteResult:
     """The z-test of ``lhs - rhs`` from batch statistics (shared with the replicate route).
 
@@ -69,11 +92,12 @@ def judge_batches(route_name, identity, point, prepared, stats, context) -> Rout
     finite = np.all(np.isfinite(pseudo.mid))
     se = float(pseudo.mid.std(ddof=1) / math.sqrt(n)) if finite else math.nan
     se_rounding = float(np.max(pseudo.rad)) * math.sqrt(n / (n - 1)) / math.sqrt(n)
-    critical = context.critical(identity.relation)
-    status = decide(identity.relation, value, rounding, se, se_rounding, critical)
+    critical, second = _second_order(identity, prepared, stats, pooled, context)
+    status = decide(identity.relation, value, rounding + (second or 0.0), se, se_rounding,
+                    critical)
     result = RouteResult(route_name, status, point, lhs=float(lhs.mid), rhs=float(rhs.mid),
                          difference=value, rounding=rounding, se=se, critical=critical,
-                         n_samples=stats.n_samples,
+                         second_order=second, n_samples=stats.n_samples,
                          z=(value / se if se > 0 else (0.0 if abs(value) <= rounding
                                                         else math.copysign(math.inf, value))),
                          resolution=resolution(se, float(rhs.mid), critical))

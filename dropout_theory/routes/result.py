@@ -43,6 +43,8 @@ class RouteResult:
     z: float | None = None
     critical: float | None = None
     resolution: float | None = None
+    #: Monte Carlo, a side nonlinear in its statistics: the bound on the second-order term
+    second_order: float | None = None
     n_samples: int | None = None
     residual: str | None = None
     witness: dict | None = None
@@ -65,9 +67,10 @@ class Context:
     n_checks: int = 1
     key: str = ""
 
-    def critical(self, relation: str = "==") -> float:
-        """The critical value of one check: two-sided for ``==``, one-sided otherwise."""
-        return z_crit(self.alpha, max(self.n_checks, 1), two_sided=relation == "==")
+    def critical(self, relation: str = "==", share: float = 1.0) -> float:
+        """The critical value of one check (two-sided for ``==``, one-sided otherwise) that
+        spends ``share`` of the check's part of the run's false-alarm rate."""
+        return z_crit(self.alpha * share, max(self.n_checks, 1), two_sided=relation == "==")
 
     def keyed(self, identity) -> str:
         return self.key or identity.name

@@ -443,6 +443,28 @@ def _relation(ev, expr, frame):
     return balls.compare(_RELATIONS[type(expr)], *[ev.eval(a, frame) for a in expr.args])
 
 
+@_handles(sp.DiracDelta)
+def _dirac(ev, expr, frame):
+    """The curvature at a kink (the second derivative of Max, Min, Abs): 0 where the argument
+    is certainly away from 0, unbounded where it may be 0."""
+    if len(expr.args) != 1:
+        raise ValueError(f"cannot evaluate {expr} numerically")
+    arg = ev.eval(expr.args[0], frame)
+    return Ball(np.zeros(arg.shape), np.where(arg.excludes_zero(), 0.0, np.inf))
+
+
+@_handles(sp.Heaviside)
+def _heaviside(ev, expr, frame):
+    """The slope of a kink: 0 below, 1 above, [0, 1] where the argument may be 0."""
+    return balls.compare(">", ev.eval(expr.args[0], frame), 0.0)
+
+
+@_handles(sp.sign)
+def _sign(ev, expr, frame):
+    arg = ev.eval(expr.args[0], frame)
+    return balls.compare(">", arg, 0.0) - balls.compare("<", arg, 0.0)
+
+
 @_handles(sp.KroneckerDelta)
 def _delta(ev, expr, frame):
     return balls.compare("==", *[ev.eval(a, frame) for a in expr.args[:2]])
