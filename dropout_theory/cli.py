@@ -8,6 +8,7 @@ import sys
 
 from ._validation import check_positive_int
 from .sampling import DEFAULT_ALPHA
+from .sampling.tolerance import MIN_ALPHA
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,7 +46,8 @@ def _add_run_options(parser) -> None:
                         help="typical parameter points per statement (default 4); edges, the "
                              "smallest and, without a proof, larger sizes are added")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                        help="family-wise false-alarm rate of the run (default 1e-6)")
+                        help="family-wise false-alarm rate of the run (default 1e-6, at "
+                             "least 1e-300)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -58,8 +60,9 @@ def _check_run_options(args) -> None:
     _check_seed(args)
     check_positive_int(args.samples, name="--samples")
     check_positive_int(args.points, name="--points")
-    if not 0.0 < args.alpha < 1.0 or math.isnan(args.alpha):
-        raise ValueError(f"--alpha must be a false-alarm rate in (0, 1), got {args.alpha!r}")
+    if not MIN_ALPHA <= args.alpha < 1.0 or math.isnan(args.alpha):
+        raise ValueError(f"--alpha must be a false-alarm rate in [{MIN_ALPHA:g}, 1), got "
+                         f"{args.alpha!r}")
 
 
 def _add_check(sub) -> None:

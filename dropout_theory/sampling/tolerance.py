@@ -12,12 +12,14 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["N_BATCHES", "DEFAULT_ALPHA", "z_crit", "resolution", "gamma", "float_tolerance"]
+__all__ = ["N_BATCHES", "DEFAULT_ALPHA", "MIN_ALPHA", "z_crit", "resolution", "gamma", "float_tolerance"]
 
 #: independent batches per Monte Carlo check (batch means give the standard error)
 N_BATCHES = 32
 #: family-wise false-alarm rate of a whole run
 DEFAULT_ALPHA = 1e-6
+#: the smallest family-wise rate a run accepts (its critical values stay finite)
+MIN_ALPHA = 1e-300
 
 
 def z_crit(alpha: float = DEFAULT_ALPHA, n_checks: int = 1, *, two_sided: bool = True) -> float:
@@ -30,12 +32,18 @@ def z_crit(alpha: float = DEFAULT_ALPHA, n_checks: int = 1, *, two_sided: bool =
     >>> round(z_crit(0.05, 1), 3)
     2.04
     """
-    if not 0.0 < alpha < 1.0 or math.isnan(alpha):
-        raise ValueError(f"alpha must be a false-alarm rate in (0, 1), got {alpha!r}")
+    if not MIN_ALPHA <= alpha < 1.0 or math.isnan(alpha):
+        raise ValueError(f"alpha must be a false-alarm rate in [{MIN_ALPHA:g}, 1), got {alpha!r}")
     if n_checks < 1:
         raise ValueError(f"n_checks must be a positive integer, got {n_checks!r}")
     tail = alpha / n_checks / (2.0 if two_sided else 1.0)
-    return float(stats.t.isf(tail, df=N_BATCHES - 1))
+    critical = float(stats.t.isf(tail, df=N_BATCHES - 1))
+    if not (math.isfinite(critical) and critical > 0):
+        # a tail below the smallest double: no finite critical value, so every check would
+        # reject; that must be an error, never a verdict
+        raise ValueError(f"alpha = {alpha!r} split over {n_checks} checks leaves a tail of "
+                         f"{tail:.3g}, below what float64 can test; use a larger alpha")
+    return critical
 
 
 def resolution(se: float, claim: float, critical: float) -> float:

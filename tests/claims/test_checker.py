@@ -124,7 +124,8 @@ def test_cli_exit_codes_json_and_progress(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["--samples", "0"], "--samples must be a positive integer, got 0"),
-    (["--alpha", "2"], "--alpha must be a false-alarm rate in (0, 1), got 2.0"),
+    (["--alpha", "2"], "--alpha must be a false-alarm rate in [1e-300, 1), got 2.0"),
+    (["--alpha", "1e-320"], "--alpha must be a false-alarm rate in [1e-300, 1), got 1e-320"),
 ])
 def test_cli_bad_arguments(tmp_path, capsys, argv, message):
     path = _write(tmp_path, "1")

@@ -86,3 +86,13 @@ def test_z_crit_splits_alpha_over_checks_and_validates():
         z_crit(1.5)
     with pytest.raises(ValueError, match="n_samples"):
         batch_means(_sample, n_samples=0, root=0, name="x")
+
+
+def test_an_alpha_without_a_finite_critical_value_is_an_error_not_a_verdict():
+    """A tail below the smallest double made the critical value -inf, and every check of a
+    proved identity 'fails'; such an alpha is refused."""
+    with pytest.raises(ValueError, match="alpha must be a false-alarm rate in"):
+        z_crit(1e-320, 1)
+    with pytest.raises(ValueError, match="below what float64 can test"):
+        z_crit(1e-300, 10 ** 20)
+    assert z_crit(1e-300, 1) > 0
