@@ -242,10 +242,36 @@ class Identity:
                 param.draw(rng, point)
         return point
 
+    def edges(self, point: Mapping) -> list[tuple]:
+        """``(name, edge, point with it)``: one scalar parameter moved to one of its domain
+        edges, for each."""
+        return [(prm.name, edge, {**point, prm.name: edge}) for prm in self.params
+                if not prm.shape for edge in prm.edges]
+
     def edge_points(self, point: Mapping) -> list[dict]:
         """``point`` with one scalar parameter moved to one of its domain edges, for each."""
-        return [{**point, prm.name: edge} for prm in self.params if not prm.shape
-                for edge in prm.edges]
+        return [moved for _, _, moved in self.edges(point)]
+
+    def extra_points(self, first: Mapping, *, proved: bool, rng: np.random.Generator):
+        """``(label, point)`` beyond the typical points: each domain edge of ``first``, the
+        smallest sizes and, unless the statement is ``proved``, the ``large`` sizes (every
+        size at once, and each alone with the others as at ``first``)."""
+        for name, value, edge in self.edges(first):
+            yield f"edge {name} = {value:g}", edge
+        sizes = [prm for prm in self.params if prm.integer and not prm.shape]
+        scalars = {prm.name: first[prm.name] for prm in self.params
+                   if not prm.shape and not prm.integer}
+        if sizes:
+            low = {prm.name: int(prm.typical[0]) for prm in sizes}
+            yield ("smallest sizes " + ", ".join(f"{k} = {v}" for k, v in low.items()),
+                   self.complete({**scalars, **low}, rng))
+        wide = [prm.name for prm in sizes if prm.large]
+        for value in sorted({v for prm in sizes for v in prm.large}) if not proved else ():
+            for names in [wide] + ([[name] for name in wide] if len(wide) > 1 else []):
+                large = {**{prm.name: first[prm.name] for prm in sizes},
+                         **dict.fromkeys(names, value)}
+                yield ("size " + ", ".join(f"{k} = {value}" for k in names),
+                       self.complete({**scalars, **large}, rng))
 
     def mutations(self, rhs: sp.Expr) -> dict:
         """Deliberately wrong claims every route must reject."""

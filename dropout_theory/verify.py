@@ -66,27 +66,6 @@ def _numeric_route(identity, point, n_samples: int) -> str | None:
     return None
 
 
-def _extra_points(identity, first, proved: bool, rng):
-    """Edges of the first typical point, the smallest sizes, the large sizes."""
-    sizes = [prm for prm in identity.params if prm.integer and not prm.shape]
-    for edge in identity.edge_points(first):
-        (moved,) = [k for k in edge if edge[k] is not first[k]]
-        yield f"edge {moved} = {edge[moved]:g}", edge
-    if sizes:
-        low = {prm.name: int(prm.typical[0]) for prm in sizes}
-        yield ("smallest sizes " + ", ".join(f"{k} = {v}" for k, v in low.items()),
-               identity.complete({**_scalars(first, identity), **low}, rng))
-    for value in sorted({v for prm in sizes for v in prm.large}) if not proved else ():
-        large = {prm.name: value for prm in sizes if prm.large}
-        yield ("size " + ", ".join(f"{k} = {v}" for k, v in large.items()),
-               identity.complete({**_scalars(first, identity), **large}, rng))
-
-
-def _scalars(point, identity) -> dict:
-    return {prm.name: point[prm.name] for prm in identity.params
-            if not prm.shape and not prm.integer}
-
-
 def plan(identity, *, root: int, n_points: int, n_samples: int, proved: bool) -> list[Check]:
     """Every numeric check of ``identity``: typical points by all its routes, then edges,
     smallest and (without a proof) large sizes by the exact or Monte Carlo route."""
@@ -96,7 +75,8 @@ def plan(identity, *, root: int, n_points: int, n_samples: int, proved: bool) ->
               for k, point in enumerate(typical) for r in identity.routes
               if r != "exact" or routes.enumerable(identity, point)]
     if isinstance(identity.model, (MaskModel, ExpressionModel)):
-        extra = _extra_points(identity, typical[0], proved, generator(root, identity.name, 1 << 29))
+        extra = identity.extra_points(typical[0], proved=proved,
+                                      rng=generator(root, identity.name, 1 << 29))
         for k, (label, point) in enumerate(extra):
             route = _numeric_route(identity, point, n_samples)
             checks.append(Check(route or "montecarlo", point, label, f"{identity.name}#x{k}")
@@ -105,6 +85,19 @@ def plan(identity, *, root: int, n_points: int, n_samples: int, proved: bool) ->
 
 
 def _run(check: Check, identity, context, failed: bool) -> routes.RouteResult:
+    try:
+        return _route(check, identity, context, failed)
+    except ValueError as exc:  # invalid at this point: name the statement
+        raise ValueError(f"{_label(identity)}: at {check.label} point "
+                         f"{ {p.name: check.point[p.name] for p in identity.params if not p.shape} }"
+                         f": {exc}") from None
+
+
+def _label(identity) -> str:
+    return getattr(identity.model, "label", "") or identity.name
+
+
+def _route(check: Check, identity, context, failed: bool) -> routes.RouteResult:
     if check.route == "skipped":
         return routes.RouteResult("montecarlo", "skipped", check.point, label=check.label,
                                   note=f"estimated work over the budget of {WORK_BUDGET:.3g} "
@@ -125,8 +118,12 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
     for number, identity in enumerate(identities, 1):
         say(f"[{number}/{len(identities)}] {identity.name}: symbolic route, planning")
         symbolic[identity.name] = routes.run("symbolic", identity, None, identity.rhs)
-        plans[identity.name] = plan(identity, root=root, n_points=n_points, n_samples=n_samples,
-                                    proved=symbolic[identity.name].status == "proved")
+        try:
+            plans[identity.name] = plan(identity, root=root, n_points=n_points,
+                                        n_samples=n_samples,
+                                        proved=symbolic[identity.name].status == "proved")
+        except ValueError as exc:  # invalid at some point: name the statement
+            raise ValueError(f"{_label(identity)}: {exc}") from None
     n_checks = sum(c.route in routes.STATISTICAL for p in plans.values() for c in p)
     say(f"{n_checks} statistical checks share the false-alarm rate {alpha:g}")
     verdicts = []
@@ -162,6 +159,10 @@ def aggregate(identity, symbolic, numeric) -> tuple[str, str]:
         return "inconclusive", (f"defect of the tool: the symbolic route proves it, but the "
                                 f"{first.route} route disagrees at {first.label} point beyond "
                                 f"its bound")
+    if (symbolic.witness or {}).get("conflict"):
+        return "inconclusive", ("defect of the tool: the exact route's certified difference "
+                                "and the symbolic residual disagree at "
+                                f"{symbolic.witness['label']} point")
     if against:
         exact = [r for r in against if r.route == "exact"]
         how = "certified counterexample" if exact else "beyond the z-test at the run's alpha"
@@ -176,7 +177,9 @@ def aggregate(identity, symbolic, numeric) -> tuple[str, str]:
         return "holds", f"proved for symbolic sizes; agrees at all {agreeing} numeric checks"
     if not agreeing:
         return "inconclusive", "no check could resolve anything"
-    return "holds", f"numeric evidence only: agrees at all {agreeing} resolved checks"
+    skipped = sorted({r.label for r in numeric if r.status == "skipped"})
+    return "holds", (f"numeric evidence only: agrees at all {agreeing} resolved checks"
+                     + (f" (not checked: {', '.join(skipped)})" if skipped else ""))
 
 
 def _approximate(symbolic, numeric) -> tuple[str, str]:

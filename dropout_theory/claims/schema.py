@@ -180,14 +180,31 @@ def _random_outside(expr: sp.Expr, names: Namespace):
 
 
 def _min_sizes(claim: Claim, exprs) -> dict:
+    """The smallest size of each dimension at which every index and Sum range is defined: an
+    index literal ``W[2, j]`` needs 2 rows, ``Sum(m[i], (i, 1, 3))`` 3 entries of ``m``, and
+    ``Sum(.., (i, 3, d))`` needs ``d >= 2`` (below it SymPy's convention reads the range as a
+    negative sum, not an empty one)."""
     shapes = {n: s for n, (_, s) in claim.domains.items() if s}
     shapes.update({n: spec.shape for n, spec in claim.random.items() if spec.shape})
-    sizes = {}
+    dimensions = {claim.names.scalars[n]: n for n in claim.names.dimensions}
+    sizes, top = {}, {}
+
+    def need(name, value):
+        sizes[name] = max(sizes.get(name, 1), int(value))
+
     for expr in exprs:
+        for total in expr.atoms(sp.Sum):
+            for index, lo, hi in total.limits:
+                if hi.is_Integer:
+                    top[index] = max(top.get(index, 1), int(hi))
+                offset, free = hi.as_independent(*dimensions, as_Add=True)
+                if lo.is_Integer and free in dimensions and offset.is_Integer:
+                    need(dimensions[free], int(lo) - 1 - int(offset))
         for item in expr.atoms(sp.Indexed):
             for axis, index in zip(shapes[str(item.base)], item.indices):
-                if isinstance(axis, str) and index.is_Integer:
-                    sizes[axis] = max(sizes.get(axis, 1), int(index))
+                value = int(index) if index.is_Integer else top.get(index)
+                if isinstance(axis, str) and value is not None:
+                    need(axis, value)
                 elif isinstance(axis, int) and index.is_Integer and int(index) > axis:
                     raise ClaimError(f"index {index} of {item.base} is beyond its size {axis}")
     return sizes

@@ -21,6 +21,13 @@ W = Param("w", shape=("d",))
 X = Param("x", shape=("d",))
 
 
+def unit_scale(point, scale=None) -> float:
+    """Bound on the terms ``w . (m x) / scale`` sums (``scale``: q by default): the rounding
+    of the simulated unit is relative to them, not to its possibly cancelled value."""
+    keep = 1.0 - drop_probability(point) if scale is None else scale
+    return float(np.abs(np.asarray(point["w"]) * np.asarray(point["x"])).sum() / keep)
+
+
 def inverted_unit(point, masks, noise=None):
     """``w . Dropout(p)(x)`` for each mask row, computed by the network core's layer."""
     layer = Dropout(drop_probability(point))

@@ -8,7 +8,7 @@ from ..plotting import FigureData, register_figure
 from ..routes import Context, run
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
 from ..sweeps import claim_value
-from ._common import D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, w, x
+from ._common import D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, unit_scale, w, x
 
 _WX = sp.Sum(w[i] * x[i], (i, 1, d))
 _WX2 = sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
@@ -27,6 +27,13 @@ NAIVE_TERMS = {"squared bias p^2 (w.x)^2": p ** 2 * _WX ** 2,
                "variance p(1-p) sum (w_i x_i)^2": p * (1 - p) * _WX2,
                "noise sigma^2": sigma ** 2}
 NAIVE_CLAIM = sp.Add(*NAIVE_TERMS.values())
+
+
+def _error_scale(point, keep) -> float:
+    """Bound on the squared terms of (yhat - w.x - sigma z)^2: the noise nodes and draws that
+    matter stay within |z| <= 6 (Gauss-Hermite nodes for this degree within 1.8)."""
+    return (unit_scale(point, keep) + abs(float(point["w"] @ point["x"]))
+            + 6 * point["sigma"]) ** 2
 
 
 def _error_against_noisy_target(point, y_hat, noise):
@@ -48,7 +55,8 @@ NAIVE = register(Identity(
     source="seed 000 (bias-variance of the naive predictor)",
     notation="p = drop probability, m_i ~ Bernoulli(1 - p), no scaling; eps mean 0, var sigma^2",
     params=(P, D, SIGMA, W, X), rhs=NAIVE_CLAIM, derive=lambda: _squared_error(1 - p, 1),
-    model=MaskModel(_naive_sim, lambda point: point["d"], "mean", noise_degree=2),
+    model=MaskModel(_naive_sim, lambda point: point["d"], "mean", noise_degree=2,
+                    rounding_scale=lambda point: _error_scale(point, 1.0)),
     probability="p", wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
 
@@ -65,7 +73,8 @@ register(Identity(
     notation="q = keep probability, m_i ~ Bernoulli(q), inverted scaling; eps mean 0, var sigma^2",
     params=(Q, D, SIGMA, W, X), rhs=(1 - q) / q * _WX2 + sigma ** 2,
     derive=lambda: _squared_error(q, q),
-    model=MaskModel(_inverted_sim, lambda point: point["d"], "mean", noise_degree=2),
+    model=MaskModel(_inverted_sim, lambda point: point["d"], "mean", noise_degree=2,
+                    rounding_scale=lambda point: _error_scale(point, point["q"])),
     wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
 

@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from ..identity import ExpressionModel
-from ..sampling import MAX_NODES, Node, enumerate_masks, gamma, gauss_rule
+from ..sampling import MAX_NODES, Node, enumerate_masks, gamma, gauss_rule, probability_error
 from ..symbolic.balls import Ball
 from ..symbolic.evaluate import evaluate_ball, work_estimate
 from ..symbolic.operators import OPERATOR_TYPES, Cov, P, Var, operator_nodes
@@ -80,8 +80,8 @@ def polynomial_degree(expr, name: str) -> float:
     return math.inf
 
 
-def _law(model, variable, values):
-    where = f"{model.label or 'model'}: {variable.law} parameter"
+def _law(variable, values):
+    where = f"{variable.law} parameter"
     params = []
     for param in variable.params:
         value = evaluate_ball(param, values)
@@ -162,19 +162,20 @@ def _factor(law, entries, n_nodes):
     if kind == "Bernoulli":
         (bits, probs), = enumerate_masks(len(entries), 1.0 - params[0][0],
                                          chunk_bits=max(len(entries), 1))
-        points, rel = Ball.exact(bits), gamma(2 * len(entries) + 4)
-        rel += len(entries) * params[0][1] / max(min(params[0][0], 1 - params[0][0]), 1e-300)
+        points = Ball.exact(bits)
+        rel = gamma(2 * len(entries) + 4) + len(entries) * probability_error(*params[0])
     else:
-        nodes, weights, quad = gauss_rule("normal" if kind == "Normal" else "uniform", n_nodes)
-        grid = np.array(list(itertools.product(nodes, repeat=len(entries)))).reshape(
-            -1, len(entries))
-        probs = np.prod(np.array(list(itertools.product(weights, repeat=len(entries)))).reshape(
-            -1, len(entries)), axis=1)
+        nodes, radius, weights, weight_error = gauss_rule(
+            "normal" if kind == "Normal" else "uniform", n_nodes)
+        combos = np.array(list(itertools.product(range(n_nodes), repeat=len(entries))),
+                          dtype=np.int64).reshape(-1, len(entries))
+        grid = Ball(nodes[combos], radius[combos])  # the exact nodes lie inside these balls
+        probs = np.prod(weights[combos], axis=1)
         (a, ra), (b, rb) = params
         lo, width = (Ball(a, ra), Ball(b, rb)) if kind == "Normal" else \
             (Ball(a, ra), (Ball(b, rb) - Ball(a, ra)) * 0.5)
         points = (lo + width * grid) if kind == "Normal" else (lo + width * (grid + 1.0))
-        rel = len(entries) * quad + gamma(2 * len(entries) + 4)
+        rel = len(entries) * weight_error + gamma(2 * len(entries) + 4)
     keep = probs > 0
     mids = np.zeros((int(keep.sum()),) + shape)
     rads = np.zeros_like(mids)
@@ -224,7 +225,7 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
         kind = {Var: "var", Cov: "cov"}.get(type(node), "mean")
         nodes.append(Node(kind, len(columns), len(columns) + 1 if kind == "cov" else None))
         columns += list(node.args)
-    laws = [_law(model, variable, values) for variable in model.variables]
+    laws = [_law(variable, values) for variable in model.variables]
     names = {law[0] for law in laws}
 
     block = max(1, DRAW_ELEMENTS // max(sum(int(np.prod(law[3])) for law in laws), 1))

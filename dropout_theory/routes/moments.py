@@ -17,11 +17,12 @@ import numpy as np
 
 from ..identity import Approximation, MaskModel, drop_probability
 from ..network import bernoulli_mask
-from ..sampling import Node, enumerate_masks, gamma, gauss_rule
+from ..sampling import Node, enumerate_masks, gamma, gauss_rule, probability_error
 from ..symbolic.balls import Ball, weighted_mean
 from ..symbolic.evaluate import evaluate_ball
 
-__all__ = ["Prepared", "prepare", "claim_ball", "statistics", "EXACT_MAX_OUTCOMES"]
+__all__ = ["Prepared", "prepare", "claim_ball", "statistics", "undecided_events",
+           "EXACT_MAX_OUTCOMES", "UNDECIDED"]
 
 #: most outcomes (mask patterns times quadrature nodes) the exact route enumerates
 EXACT_MAX_OUTCOMES = 1 << 18
@@ -94,10 +95,12 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
         (masks, probs), = enumerate_masks(k, drop, chunk_bits=max(k, 1))
         keep = probs > 0
         masks, probs = masks[keep], probs[keep]
-        nodes, weights, quad = gauss_rule("normal", n_nodes)
+        # the network takes the nearest doubles of the exact nodes; their offsets (below one
+        # unit roundoff of the node) move each value by far less than the declared scale
+        nodes, _, weights, weight_error = gauss_rule("normal", n_nodes)
         mids, rads = columns(np.tile(masks, (n_nodes, 1)), np.repeat(nodes, len(masks)))
         return (Ball(mids, rads), np.outer(weights, probs).ravel(),
-                gamma(2 * k + 4) + (quad if n_nodes > 1 else 0.0))
+                gamma(2 * k + 4) + k * probability_error(1.0 - drop) + weight_error)
 
     rhs = claim_ball(claim, point)
     enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
@@ -124,3 +127,19 @@ def statistics(nodes, columns: Ball, weights, weight_rel_error: float) -> list[B
         centered = (columns[:, a] - mean(a)) * (columns[:, b] - mean(b))
         result.append(weighted_mean(centered, weights, weight_rel_error=weight_rel_error))
     return result
+
+
+#: a probability whose rounding bound exceeds this had comparisons undecided at rounding level
+#: (the event's two sides equal up to rounding) for that much of the probability mass
+UNDECIDED = 1e-6
+
+
+def undecided_events(prepared, nodes) -> str | None:
+    """Why the check resolves nothing, when events inside ``P`` could not be decided."""
+    widths = [float(node.rad) for node, p in zip(nodes, prepared.probability_nodes)
+              if p and np.isfinite(node.mid)]  # an undefined event is judged 'undefined'
+
+    if widths and max(widths) > UNDECIDED:
+        return (f"the comparison inside P(...) is undecided at rounding level (its two sides "
+                f"are equal up to rounding) for up to {max(widths):.3g} of the probability mass")
+    return None

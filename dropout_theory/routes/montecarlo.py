@@ -1,26 +1,26 @@
 r"""Monte Carlo route: sampled masks (or random variables) in independently seeded batches.
 
 The node statistics are estimated on each of ``N_BATCHES`` batches; ``lhs - rhs``, a smooth
-function of them, gets its estimate and standard error from the jackknife over batches. The z-test of
-:func:`~dropout_theory.routes.result.decide` adds the rigorous rounding bounds of the
-estimate and of the standard error. A random statistic that never varied (an event rarer
-than ``1/n`` never drawn) makes a zero standard error that is no evidence: such a check is
-``unresolved``, except for probabilities, which are bounded by the unseen-event rule: ``N``
-equal indicators put the probability within ``k/N`` of the observed one except with
-probability ``exp(-k)``, ``exp(-k)`` the check's share of the run's false-alarm rate.
+function of them, gets its estimate and standard error from the jackknife over batches, and
+the z-test of :func:`~dropout_theory.routes.result.decide` adds the rigorous rounding bounds
+of the estimate and of the standard error (and a second-order term for sides nonlinear in
+the statistics). A random statistic that never varied (an event rarer than ``1/n`` never
+drawn) makes a zero standard error that is no evidence: such a check is ``unresolved``. A
+statement about probabilities alone is judged by exact binomial intervals, valid for any
+count of events, none included.
 """
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
+from scipy.stats import beta as stats_beta
 
 from ..sampling import batch_statistics, gamma, resolution
-from ..symbolic.balls import Ball
-from .moments import prepare
+from ..symbolic.balls import Ball, from_interval
+from .moments import prepare, undecided_events
 from .registry import route
-from .result import RouteResult, decide, violation
+from .result import RouteResult, decide
 
 __all__ = ["montecarlo", "judge_batches"]
 
@@ -60,8 +60,10 @@ def _second_order(identity, prepared, stats, pooled, context):
     (``E(x**2) - E(x)**2`` against ``Var(x)``: the statistic is degenerate) the estimate is
     all second order, ``1/2 D^T H D`` with ``D`` the statistics' sampling errors, far from
     Student's t. That term is bounded by the curvature ``|H|`` over the box of statistics
-    within ``z2`` standard errors and ``|D_k| <= z2 se_k``; the check's false-alarm share is
-    split half to the linear test, half to the ``K`` statistics' deviations.
+    within ``z2`` standard errors and ``|D_k| <= z2 se_k``, plus the error of the linear
+    term's standard error, whose slope the jackknife takes at the estimate rather than at the
+    truth; the check's false-alarm share is split half to the linear test, half to the ``K``
+    statistics' deviations.
     """
     if prepared.curvature is None:
         return context.critical(identity.relation), None
@@ -71,19 +73,34 @@ def _second_order(identity, prepared, stats, pooled, context):
     deviation = z2 * stats.values.std(axis=0, ddof=1) / math.sqrt(n)
     box = [Ball(node.mid, node.rad + dev) for node, dev in zip(pooled, deviation)]
     with np.errstate(all="ignore"):
-        second = 0.5 * float(deviation @ prepared.curvature(box) @ deviation)
+        # 1/2 D^T H D, and the jackknife's slope taken at the estimate, not the truth: the
+        # linear term's spread may be off by |H| |D| se, i.e. critical/z2 of D^T H D more
+        second = (0.5 + critical / z2) * float(deviation @ prepared.curvature(box) @ deviation)
     return critical, (second if math.isfinite(second) else math.inf)
 
 
 def judge_batches(route_name, identity, point, prepared, stats, context) -> RouteResult:
-    """The z-test of ``lhs - rhs`` from batch statistics (shared with the replicate route).
+    """The test of ``lhs - rhs`` from batch statistics (shared with the replicate route).
 
     ``lhs - rhs`` is a function of the node statistics: its estimate and standard error come
     from the jackknife over batches (leave one batch out), which for a nonlinear function such
     as ``E(x**2) - E(x)**2`` captures the spread of the pooled estimate that per-batch values
-    of the function would miss."""
+    of the function would miss. A statement about probabilities only is judged by exact
+    binomial intervals instead (:func:`_binomial`)."""
     n = len(stats.values)
     pooled, left_out = _pooled(stats)
+    undecided = undecided_events(prepared, pooled)
+    if undecided is not None:
+        return RouteResult(route_name, "unresolved", point, n_samples=stats.n_samples,
+                           note=undecided)
+    random = [k for k, r in enumerate(prepared.random_nodes) if r]
+    if random and all(prepared.probability_nodes[k] for k in random):
+        return _binomial(route_name, identity, point, prepared, stats, pooled, context)
+    frozen = [k for k in random if np.ptp(stats.values[:, k]) == 0]
+    if frozen:
+        return RouteResult(route_name, "unresolved", point, n_samples=stats.n_samples,
+                           note="a random statistic never varied in any sample (an event "
+                                "rarer than 1/n never drawn): no evidence either way")
     sides = [_jackknife(a, b, n) for a, b in zip(prepared.sides(pooled),
                                                  prepared.sides(left_out))]
     pseudo = sides[0] - sides[1]
@@ -95,44 +112,43 @@ def judge_batches(route_name, identity, point, prepared, stats, context) -> Rout
     critical, second = _second_order(identity, prepared, stats, pooled, context)
     status = decide(identity.relation, value, rounding + (second or 0.0), se, se_rounding,
                     critical)
-    result = RouteResult(route_name, status, point, lhs=float(lhs.mid), rhs=float(rhs.mid),
-                         difference=value, rounding=rounding, se=se, critical=critical,
-                         second_order=second, n_samples=stats.n_samples,
-                         z=(value / se if se > 0 else (0.0 if abs(value) <= rounding
-                                                        else math.copysign(math.inf, value))),
-                         resolution=resolution(se, float(rhs.mid), critical))
-    if status == "disagrees":
-        _frozen(result, identity, prepared, stats, pooled, context)
-    return result
+    return RouteResult(route_name, status, point, lhs=float(lhs.mid), rhs=float(rhs.mid),
+                       difference=value, rounding=rounding, se=se, critical=critical,
+                       second_order=second, n_samples=stats.n_samples,
+                       z=(value / se if se > 0 else (0.0 if abs(value) <= rounding
+                                                      else math.copysign(math.inf, value))),
+                       resolution=resolution(se, float(rhs.mid), critical))
 
 
-def _frozen(result, identity, prepared, stats, overall, context) -> None:
-    """No variation in some random statistic: a zero se is no evidence of no sampling error."""
-    frozen = [k for k, random in enumerate(prepared.random_nodes)
-              if random and np.ptp(stats.values[:, k]) == 0]
-    if not frozen:
-        return
-    result.resolution, result.z = None, None
-    if not all(prepared.probability_nodes[k] for k in frozen):
-        result.status = "unresolved"
-        result.note = "a random statistic never varied in any sample: no evidence either way"
-        return
-    width = math.log(context.n_checks / context.alpha) / stats.n_samples
-    ends = [sorted({min(1.0, max(0.0, overall[k].mid - width)),
-                    min(1.0, max(0.0, overall[k].mid + width))}) for k in frozen]
-    corners = []
-    for corner in itertools.product(*ends):
-        values = list(overall)
-        for k, v in zip(frozen, corner):
-            values[k] = Ball(v, overall[k].rad)
-        lhs, rhs = prepared.sides(values)
-        corners.append(float((lhs - rhs).mid))
-    excess = min(violation(identity.relation, d) for d in corners)
-    if identity.relation == "==" and min(corners) < 0 < max(corners):
-        excess = 0.0
-    result.status = "disagrees" if excess > result.rounding else "agrees"
-    result.note = (f"probabilities never seen to vary, bounded within {width:.3g} by the "
-                   f"unseen-event rule: lhs - rhs in [{min(corners):.3g}, {max(corners):.3g}]")
+def _binomial(route_name, identity, point, prepared, stats, pooled, context) -> RouteResult:
+    """Probabilities only: each is within its exact binomial (Clopper-Pearson) interval at
+    its share of the check's false-alarm rate, whatever the count of events (none, one or
+    all: the t approximation fails there), and ``lhs - rhs`` is evaluated over that box by
+    ball arithmetic; the claim is rejected when the box cannot meet it."""
+    n = stats.n_samples
+    random = [k for k, r in enumerate(prepared.random_nodes) if r]
+    if not all(np.isfinite(pooled[k].mid) for k in random):
+        return RouteResult(route_name, "undefined", point, n_samples=n,
+                           note="an event is undefined in some sample")
+    share = context.alpha / max(context.n_checks, 1) / len(random)
+    box = list(pooled)
+    for k in random:
+        lo_count = int(np.clip(np.floor(n * (pooled[k].mid - pooled[k].rad)), 0, n))
+        hi_count = int(np.clip(np.ceil(n * (pooled[k].mid + pooled[k].rad)), 0, n))
+        lo = stats_beta.ppf(share / 2, lo_count, n - lo_count + 1) if lo_count > 0 else 0.0
+        hi = stats_beta.ppf(1 - share / 2, hi_count + 1, n - hi_count) if hi_count < n else 1.0
+        box[k] = from_interval(float(lo), float(hi))
+    estimate_lhs, estimate_rhs = prepared.sides(pooled)
+    lhs, rhs = prepared.sides(box)
+    diff = lhs - rhs
+    status = decide(identity.relation, float(diff.mid), float(diff.rad))
+    return RouteResult(route_name, status, point, lhs=float(estimate_lhs.mid),
+                       rhs=float(estimate_rhs.mid),
+                       difference=float((estimate_lhs - estimate_rhs).mid),
+                       interval=(float(diff.lo), float(diff.hi)), rounding=float(diff.rad),
+                       n_samples=n,
+                       note="exact binomial intervals of the probabilities at the check's "
+                            "share of alpha; interval: lhs - rhs over them")
 
 
 @route("montecarlo")

@@ -7,7 +7,8 @@ is only a *candidate* refutation (``unconfirmed``): a canonical form can miss an
 the exact route confirms a difference beyond its rigorous bound (:func:`confirm`), and where
 the residual itself is non-zero. ``inconclusive``: the engine has no rule (functions of
 random variables, probabilities) or the residual has functions the canonical form cannot
-decide; ``not-applicable`` for inequalities.
+decide. An inequality is ``proved`` when ``lhs - rhs`` is 0 or a constant of the right sign,
+``unconfirmed`` for a constant of the wrong sign, and ``not-applicable`` otherwise.
 """
 from __future__ import annotations
 
@@ -56,33 +57,55 @@ def _prove(identity, claim) -> RouteResult:
 
 @route("symbolic")
 def symbolic(identity, point, claim, context) -> RouteResult:
-    if identity.relation != "==":
-        return RouteResult("symbolic", "not-applicable",
-                           note="inequalities are judged by the numeric routes")
-    return dataclasses.replace(_prove(identity, claim))
+    result = dataclasses.replace(_prove(identity, claim))
+    if identity.relation == "==":
+        return result
+    # an inequality: decided only where lhs - rhs is 0 or a number of known sign
+    residual = getattr(result.detail, "residual", None)
+    if result.status == "proved":
+        return dataclasses.replace(result, note="lhs - rhs is exactly 0: the inequality holds")
+    if result.status == "unconfirmed" and residual is not None and residual.is_number:
+        sign = 1 if residual > 0 else -1
+        holds = sign < 0 if identity.relation == "<=" else sign > 0
+        return dataclasses.replace(result, status="proved" if holds else "unconfirmed",
+                                   note=f"lhs - rhs is the constant {residual}")
+    return RouteResult("symbolic", "not-applicable", residual=result.residual,
+                       note="the sign of lhs - rhs is left to the numeric routes")
 
 
-def _vanishes(residual, point) -> bool:
-    """Whether the residual cannot be shown non-zero at ``point`` (unevaluable: no)."""
+def _residual_at(residual, point):
+    """The residual's ball at ``point``, or ``None`` where it cannot be evaluated."""
     try:
-        return bool(claim_ball(residual, point).contains_zero())
+        ball = claim_ball(residual, point)
     except (ValueError, TypeError, ArithmeticError):
-        return False
+        return None
+    return ball if bool(ball.is_finite()) else None
 
 
 def confirm(result: RouteResult, numeric: list) -> RouteResult:
     """Turn an ``unconfirmed`` refutation into ``refuted`` with a witness: a point where the
-    exact route certified a difference and the residual is not shown to vanish."""
+    exact route certified a difference and the residual, where it can be evaluated, is
+    certainly non-zero and meets the exact route's interval. A certified difference the
+    residual contradicts is recorded as a conflict (a defect of the tool)."""
     if result.status != "unconfirmed":
         return result
     residual = result.detail.residual
+    conflict = None
     for check in numeric:
-        if check.route == "exact" and check.status == "disagrees" \
-                and not _vanishes(residual, check.point):
+        if check.route != "exact" or check.status != "disagrees":
+            continue
+        ball = _residual_at(residual, check.point)
+        lo, hi = check.interval
+        if ball is None or (bool(ball.excludes_zero()) and float(ball.lo) <= hi
+                            and lo <= float(ball.hi)):
             return dataclasses.replace(
-                result, status="refuted", witness={"point": check.point, "label": check.label,
-                                                   "interval": check.interval},
+                result, status="refuted",
+                witness={"point": check.point, "label": check.label, "interval": check.interval},
                 note="non-zero canonical residual, confirmed by the exact route at the witness")
+        conflict = conflict or {"point": check.point, "label": check.label, "conflict": True,
+                                "interval": check.interval,
+                                "residual_interval": (float(ball.lo), float(ball.hi))}
     checked = sum(c.route == "exact" for c in numeric)
-    return dataclasses.replace(result, note=result.note + f"; no exact check confirmed it "
-                                                          f"({checked} exact checks)")
+    note = (f"the exact route and the residual disagree at the {conflict['label']} point"
+            if conflict else f"no exact check confirmed it ({checked} exact checks)")
+    return dataclasses.replace(result, witness=conflict, note=result.note + "; " + note)

@@ -24,7 +24,8 @@ from scipy import special
 
 __all__ = ["U", "LIBM_ULPS", "Ball", "gamma", "add", "sub", "mul", "div", "ipow", "power",
            "sqrt", "exp", "log", "tanh", "erf", "absolute", "maximum", "minimum", "floor",
-           "ceil", "compare", "and_", "or_", "not_", "where", "concatenate", "weighted_mean"]
+           "ceil", "compare", "and_", "or_", "not_", "where", "concatenate", "weighted_mean",
+           "from_interval"]
 
 U = 2.0 ** -53  #: unit roundoff of float64
 #: Assumed worst error of np.exp/expm1/log/tanh/power and scipy.special.erf, in spacings of the
@@ -390,8 +391,14 @@ def ipow(a, n) -> Ball:
     return where(n < 0, div(1.0, result), result)
 
 
-def _from_interval(lo, hi) -> Ball:
-    """The ball of ``[lo, hi]``; exact when its radius is computed exactly (0/1 indicators)."""
+def from_interval(lo, hi) -> Ball:
+    """The ball of ``[lo, hi]`` (it contains both ends); exact when its radius is computed
+    exactly (0/1 indicators).
+
+    >>> ball = from_interval(0.1, 1.0)
+    >>> bool(ball.lo <= 0.1 and ball.hi >= 1.0)
+    True
+    """
     with np.errstate(all="ignore"):
         mid = np.where(lo == hi, lo, 0.5 * lo + 0.5 * hi)
         (d1, e1), (d2, e2) = _two_sum(hi, -mid), _two_sum(mid, -lo)
@@ -506,7 +513,7 @@ def floor(a, rounding=np.floor) -> Ball:
     a = _ball(a)
     if _is_zero(a._rad):
         return Ball(rounding(a.mid))
-    return _from_interval(rounding(a.lo), rounding(a.hi))
+    return from_interval(rounding(a.lo), rounding(a.hi))
 
 
 def ceil(a) -> Ball:
@@ -520,7 +527,8 @@ _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operato
 
 def compare(op: str, a, b) -> Ball:
     """Indicator ball of ``a op b``: decided (0 or 1, exact) where the sign of ``a - b`` is
-    certain or ``a - b`` is exactly 0; ``0.5 +- 0.5`` (both) elsewhere.
+    certain or ``a - b`` is exactly 0; ``0.5 +- 0.5`` (both) elsewhere; undefined (NaN) where
+    a side is (``log(m) > -1`` at ``m = 0`` is no event that happened or not).
 
     >>> float(compare(">=", Ball.exact(1.0) + 0.0, 1.0).mid)
     1.0
@@ -528,16 +536,22 @@ def compare(op: str, a, b) -> Ball:
     d = sub(a, b)
     with np.errstate(invalid="ignore"):
         value = _COMPARE[op](d.mid, 0).astype(np.float64)
-        if _is_zero(d._rad):
+        undefined = np.isnan(d.mid)
+        if _is_zero(d._rad) and not np.any(undefined):
             return Ball._make(value, _ZERO, unit=True)
         decided = (d._rad == 0) | (np.abs(d.mid) > d._rad)
-        return Ball._make(np.where(decided, value, 0.5), np.where(decided, 0.0, 0.5))
+        mid = np.where(undefined, np.nan, np.where(decided, value, 0.5))
+        return Ball._make(mid, np.where(undefined, np.inf, np.where(decided, 0.0, 0.5)))
 
 
 def _logic(reduce, *args) -> Ball:
-    """Indicator balls as intervals within [0, 1], combined end by end."""
-    ends = [(np.clip(b.lo, 0.0, 1.0), np.clip(b.hi, 0.0, 1.0)) for b in map(_ball, args)]
-    return _from_interval(*(functools.reduce(reduce, side) for side in zip(*ends)))
+    """Indicator balls as intervals within [0, 1], combined end by end; undefined where any
+    argument is."""
+    args = list(map(_ball, args))
+    ends = [(np.clip(b.lo, 0.0, 1.0), np.clip(b.hi, 0.0, 1.0)) for b in args]
+    result = from_interval(*(functools.reduce(reduce, side) for side in zip(*ends)))
+    undefined = functools.reduce(np.logical_or, [np.isnan(b.mid) for b in args])
+    return where(undefined, Ball(np.nan, np.inf), result) if np.any(undefined) else result
 
 
 and_ = functools.partial(_logic, np.minimum)
@@ -546,9 +560,11 @@ and_.__doc__, or_.__doc__ = "Logical and of indicator balls.", "Logical or of in
 
 
 def not_(a) -> Ball:
-    """Logical not of an indicator ball."""
+    """Logical not of an indicator ball (undefined stays undefined)."""
     a = _ball(a)
-    return _from_interval(1.0 - np.clip(a.hi, 0.0, 1.0), 1.0 - np.clip(a.lo, 0.0, 1.0))
+    result = from_interval(1.0 - np.clip(a.hi, 0.0, 1.0), 1.0 - np.clip(a.lo, 0.0, 1.0))
+    undefined = np.isnan(a.mid)
+    return where(undefined, Ball(np.nan, np.inf), result) if np.any(undefined) else result
 
 
 def where(condition, a, b) -> Ball:

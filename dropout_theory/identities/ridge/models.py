@@ -157,6 +157,31 @@ def _squared_errors(point, masks, layer_cls):
     return MSELoss(reduction="none").forward(pred, np.broadcast_to(point["y"], pred.shape))
 
 
+def _row_terms(point, vector, keep) -> np.ndarray:
+    """Per row: sum_l |x_il v_l| / keep, the terms a dropped row's dot product sums."""
+    return np.abs(np.asarray(point["x"]) * np.asarray(vector)).sum(axis=1) / keep
+
+
+def _keep(point) -> float:
+    return 1.0 - drop_probability(point)
+
+
+def loss_scale(point, *, inverted=True) -> float:
+    """Bound on the terms a squared-error loss of the dropped data sums and cancels."""
+    keep = _keep(point) if inverted else 1.0
+    return float(((np.abs(point["y"]) + _row_terms(point, point["w"], keep)) ** 2).sum())
+
+
+def hessian_scale(point) -> float:
+    return float((_row_terms(point, point["v"], _keep(point)) ** 2).sum())
+
+
+def gradient_scale(point) -> float:
+    keep = _keep(point)
+    return float((_row_terms(point, point["u"], keep)
+                  * (_row_terms(point, point["w"], keep) + np.abs(point["y"]))).sum())
+
+
 def half_mse_inverted(point, masks, noise=None):
     """Per mask: (1/2n) sum_i (y_i - Dropout(x)_i . w)^2, inverted dropout."""
     return _squared_errors(point, masks, Dropout).mean(axis=-1) / 2
