@@ -8,6 +8,7 @@ cancelled, never from the size of the result alone.
 """
 from __future__ import annotations
 
+from ..sampling import gamma
 from .moments import prepare, statistics, undecided_events
 from .registry import route
 from .result import RouteResult, decide
@@ -37,7 +38,7 @@ def exact(identity, point, claim, context) -> RouteResult:
                            note="too many outcomes to enumerate at this point")
     columns, weights, rel_error = prepared.outcomes()
     stats = statistics(prepared.nodes, columns, weights, rel_error)
-    undecided = undecided_events(prepared, stats)
+    undecided = undecided_events(prepared, stats, gamma(4 * len(weights) + 64) + rel_error)
     if undecided is not None:
         return RouteResult("exact", "unresolved", point, n_samples=len(weights), note=undecided)
     return judged("exact", identity, point, *prepared.sides(stats), n_samples=len(weights))

@@ -22,7 +22,7 @@ from ..symbolic.balls import Ball, weighted_mean
 from ..symbolic.evaluate import evaluate_ball
 
 __all__ = ["Prepared", "prepare", "claim_ball", "statistics", "undecided_events",
-           "EXACT_MAX_OUTCOMES", "UNDECIDED"]
+           "EXACT_MAX_OUTCOMES"]
 
 #: most outcomes (mask patterns times quadrature nodes) the exact route enumerates
 EXACT_MAX_OUTCOMES = 1 << 18
@@ -129,17 +129,16 @@ def statistics(nodes, columns: Ball, weights, weight_rel_error: float) -> list[B
     return result
 
 
-#: a probability whose rounding bound exceeds this had comparisons undecided at rounding level
-#: (the event's two sides equal up to rounding) for that much of the probability mass
-UNDECIDED = 1e-6
+def undecided_events(prepared, nodes, accumulation: float) -> str | None:
+    """Why the check resolves nothing, when events inside ``P`` could not be decided.
 
-
-def undecided_events(prepared, nodes) -> str | None:
-    """Why the check resolves nothing, when events inside ``P`` could not be decided."""
+    A decided indicator is exact (radius 0) and an undecided one is ``0.5 +- 0.5``, so a
+    probability's radius beyond ``accumulation`` (the bound the route's summation alone can
+    produce) means some outcomes' events were undecided: their two sides are equal up to
+    rounding, and the probability is not known."""
     widths = [float(node.rad) for node, p in zip(nodes, prepared.probability_nodes)
               if p and np.isfinite(node.mid)]  # an undefined event is judged 'undefined'
-
-    if widths and max(widths) > UNDECIDED:
+    if widths and max(widths) > accumulation:
         return (f"the comparison inside P(...) is undecided at rounding level (its two sides "
                 f"are equal up to rounding) for up to {max(widths):.3g} of the probability mass")
     return None

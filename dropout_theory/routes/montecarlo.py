@@ -89,7 +89,7 @@ def judge_batches(route_name, identity, point, prepared, stats, context) -> Rout
     binomial intervals instead (:func:`_binomial`)."""
     n = len(stats.values)
     pooled, left_out = _pooled(stats)
-    undecided = undecided_events(prepared, pooled)
+    undecided = undecided_events(prepared, pooled, gamma(4 * stats.n_samples + 64))
     if undecided is not None:
         return RouteResult(route_name, "unresolved", point, n_samples=stats.n_samples,
                            note=undecided)
