@@ -23,7 +23,7 @@ from typing import Callable, ClassVar, Mapping
 import numpy as np
 import sympy as sp
 
-__all__ = ["Param", "RandomVariable", "MaskModel", "ExpressionModel", "ReplicateModel",
+__all__ = ["Param", "uniform_sampler", "RandomVariable", "MaskModel", "ExpressionModel", "ReplicateModel",
            "GradientModel", "Approximation", "Identity", "drop_probability", "register",
            "registered", "EXPECTED", "RELATIONS"]
 
@@ -69,6 +69,15 @@ class Param:
         if self.integer:
             return int(rng.integers(self.typical[0], self.typical[1] + 1))
         return float(rng.uniform(*self.typical))
+
+
+def uniform_sampler(low: float, high: float, shape: tuple):
+    """A ``Param.sampler`` drawing an array of ``shape`` (sizes by name) uniform on
+    ``[low, high)``."""
+    def draw(rng, partial):
+        return rng.uniform(low, high, tuple(s if isinstance(s, int) else partial[s]
+                                           for s in shape))
+    return draw
 
 
 @dataclass(frozen=True)
@@ -207,10 +216,7 @@ class Identity:
 
     def draw_point(self, rng: np.random.Generator) -> dict:
         """A parameter point: sizes first, then scalars, then arrays of those sizes."""
-        point: dict = {}
-        for param in _in_draw_order(self.params):
-            point[param.name] = param.draw(rng, point)
-        return point
+        return self.complete({}, rng)
 
     def draw_points(self, rng: np.random.Generator, n: int) -> list[dict]:
         """``n`` typical points, stratified: each scalar's typical range is cut into ``n``

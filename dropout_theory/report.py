@@ -74,14 +74,14 @@ def sizes_checked(verdict) -> dict:
 
 def statement_record(verdict) -> dict:
     identity = verdict.identity
-    example = counterexample(verdict)
+    example, sizes = counterexample(verdict), sizes_checked(verdict)
     return {"name": identity.name, "statement": identity.statement, "source": identity.source,
             "notation": identity.notation, "relation": identity.relation,
             "expected": identity.expected, "verdict": verdict.verdict,
             "matches_expected": verdict.matches, "reason": verdict.reason,
             "symbolic": verdict.symbolic, "measured_order": measured_order(verdict),
-            "sizes_checked": {k: v[0] for k, v in sizes_checked(verdict).items()},
-            "sizes_skipped": {k: v[1] for k, v in sizes_checked(verdict).items() if v[1]},
+            "sizes_checked": {k: v[0] for k, v in sizes.items()},
+            "sizes_skipped": {k: v[1] for k, v in sizes.items() if v[1]},
             "counterexample": None if example is None else route_record(example),
             "seconds": verdict.seconds,
             "routes": [route_record(r) for r in verdict.routes]}

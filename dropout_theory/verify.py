@@ -58,10 +58,10 @@ class Verdict:
 
 
 def _numeric_route(identity, point, n_samples: int) -> str | None:
-    if routes.enumerable(identity, point):
+    prepared = routes.prepare(identity.model, identity, point, identity.rhs)
+    if prepared.n_outcomes is not None:
         return "exact"
-    if "montecarlo" in identity.routes and \
-            routes.work(identity, point) * n_samples <= WORK_BUDGET:
+    if "montecarlo" in identity.routes and prepared.work * n_samples <= WORK_BUDGET:
         return "montecarlo"
     return None
 

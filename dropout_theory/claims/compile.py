@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from ..identity import ExpressionModel, Identity, Param, RandomVariable
+from ..identity import ExpressionModel, Identity, Param, RandomVariable, uniform_sampler
 from ..symbolic.statements import derive_statement
 from .parser import MAX_SIZE, ClaimError
 from .schema import Claim
@@ -32,13 +32,6 @@ LARGE_SIZES = (8, 64, 1024)
 _EXPECTED = {"holds": "holds", "fails": "refuted", None: None}
 
 
-def _uniform(low: float, high: float, shape: tuple):
-    def draw(rng, partial_point):
-        return rng.uniform(low, high, size=tuple(s if isinstance(s, int) else partial_point[s]
-                                                 for s in shape))
-    return draw
-
-
 def _params(claim: Claim) -> tuple:
     params = []
     for name, (domain, shape) in claim.domains.items():
@@ -52,7 +45,7 @@ def _params(claim: Claim) -> tuple:
             continue
         (a, b), edges, low, high = DOMAIN_RULES[domain]
         params.append(Param(name, low, high, typical=(a, b), shape=shape,
-                            sampler=_uniform(a, b, shape) if shape else None,
+                            sampler=uniform_sampler(a, b, shape) if shape else None,
                             edges=() if shape else edges))
     return tuple(params)
 

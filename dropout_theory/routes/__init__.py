@@ -13,14 +13,10 @@ from .result import STATISTICAL, Context, RouteResult
 from . import exact, expressions, gradient, montecarlo, order, replicate, symbolic  # noqa: E402,F401,I001
 from .exact import enumerable  # noqa: E402
 
-__all__ = ["Context", "RouteResult", "run", "route", "names", "enumerable", "work", "STATISTICAL"]
+__all__ = ["Context", "RouteResult", "run", "route", "names", "enumerable", "prepare",
+           "STATISTICAL"]
 
 
 def run(name: str, identity, point, claim, context: Context | None = None) -> RouteResult:
     """Check ``claim`` for ``identity`` at ``point`` by the route called ``name``."""
     return get(name)(identity, point, claim, context or Context())
-
-
-def work(identity, point) -> int:
-    """Estimated elementwise operations per Monte Carlo sample of ``identity`` at ``point``."""
-    return prepare(identity.model, identity, point, identity.rhs).work

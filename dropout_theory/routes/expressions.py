@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -267,14 +268,21 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
                     [isinstance(n, P) for n in found], curvature)
 
 
-def _curvature(difference, found, values):
-    """``box -> (K, K)`` bounds on the second derivatives of ``lhs - rhs`` in the node values
-    over the box (balls), or ``None`` when the sides are linear in them."""
-    stats = [sp.Dummy(f"stat{k}", real=True) for k in range(len(found))]
+@lru_cache(maxsize=256)
+def _hessian(difference, found: tuple):
+    """The non-zero second derivatives of ``lhs - rhs`` in the node values (symbols
+    ``stats``), derived once per statement (planning and every route prepare it again)."""
+    stats = tuple(sp.Dummy(f"stat{k}", real=True) for k in range(len(found)))
     g = difference.xreplace(dict(zip(found, stats)))
     hessian = {(j, k): sp.diff(g, a, b) for j, a in enumerate(stats)
                for k, b in enumerate(stats) if k >= j}
-    hessian = {key: h for key, h in hessian.items() if h != 0}
+    return stats, {key: h for key, h in hessian.items() if h != 0}
+
+
+def _curvature(difference, found, values):
+    """``box -> (K, K)`` bounds on the second derivatives of ``lhs - rhs`` in the node values
+    over the box (balls), or ``None`` when the sides are linear in them."""
+    stats, hessian = _hessian(difference, tuple(found))
     if not hessian:
         return None
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ...identity import Param, drop_probability
+from ...identity import Param, drop_probability, uniform_sampler
 from ...network import (CrossEntropyLoss, Dropout, Linear, MSELoss, ReplicaLinear,
                         StandardDropout)
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
@@ -61,8 +61,7 @@ def data_matrix(name="x", style=None) -> Param:
 
 def unit_vector(name, shape) -> Param:
     """A vector of entries uniform on [0, 1] (soft labels of a logistic model)."""
-    return Param(name, shape=shape, sampler=lambda rng, partial: rng.uniform(
-        0.0, 1.0, tuple(partial[s] for s in shape)))
+    return Param(name, shape=shape, sampler=uniform_sampler(0.0, 1.0, shape))
 
 
 def _masks(space):
