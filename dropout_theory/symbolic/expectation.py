@@ -19,7 +19,7 @@ from math import factorial
 import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
-from .distributions import RandomSpace
+from .distributions import Bernoulli, RandomSpace
 from .terms import Term, collect_terms, expand_terms, present, terms_to_expr
 
 __all__ = ["Step", "Derivation", "expectation", "variance", "covariance", "NoClosedForm"]
@@ -80,7 +80,43 @@ def _group_expectation(factors: list, dist) -> list[sp.Expr]:
     return addends
 
 
+def _bit_inside_function(body: sp.Expr, space: RandomSpace):
+    """A Bernoulli entry ``body`` uses inside a non-polynomial factor (``Max``, a sigmoid)
+    and that is the only entry of its array in ``body`` (so no other index can equal it) and
+    not summed over inside the factor (``Max(0, Sum(m[i] x[i], ...))`` holds every entry),
+    with its distribution; ``None`` if there is none."""
+    free = body.free_symbols
+    for factor in sp.Mul.make_args(body):
+        base, exp = factor.as_base_exp()
+        if (space.is_random(base) and exp.is_Integer and exp > 0) or \
+                not space.contains_random(factor):
+            continue
+        for atom in sorted(factor.atoms(sp.Symbol, sp.Indexed), key=sp.default_sort_key):
+            dist = space.distribution(atom)
+            if not isinstance(dist, Bernoulli) or not atom.free_symbols <= free:
+                continue
+            if not isinstance(atom, sp.Indexed) or \
+                    {a for a in body.atoms(sp.Indexed) if a.base == atom.base} == {atom}:
+                return atom, dist
+    return None
+
+
+def _conditioned(term: Term, space: RandomSpace, bit, dist) -> list[Term]:
+    """E[term] = q E[term | bit = 1] + (1 - q) E[term | bit = 0]: a variable with two values
+    has an expectation for any function of it (the law of total expectation; the other
+    random atoms of the term are independent of it)."""
+    result = []
+    for value, weight in ((1, dist.q), (0, 1 - dist.q)):
+        given = _term_expectation(Term(term.body.xreplace({bit: value}), term.limits), space)
+        result += [Term(addend, t.limits) for t in given
+                   for addend in sp.Add.make_args(sp.expand(weight * t.body))]
+    return result
+
+
 def _term_expectation(term: Term, space: RandomSpace) -> list[Term]:
+    found = _bit_inside_function(term.body, space)
+    if found is not None:
+        return _conditioned(term, space, *found)
     deterministic, groups = [], {}
     for factor in sp.Mul.make_args(term.body):
         base, exp = factor.as_base_exp()

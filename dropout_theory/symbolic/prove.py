@@ -10,7 +10,40 @@ from .terms import Term, collect_terms, expand_terms, terms_to_expr
 
 __all__ = ["Proof", "prove_equal"]
 
-_OPAQUE = (sp.Function, sp.Derivative, sp.Integral, sp.Piecewise)
+_OPAQUE = (sp.Function, sp.Derivative, sp.Integral, sp.Piecewise, sp.Max, sp.Min)
+#: functions with a kink: a residual made of them is decided case by case
+_KINKED = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise)
+
+
+def _without_positive_factors(relation):
+    """``c u < 0`` as ``u < 0`` when ``c > 0`` is known (``x/q <= 0`` is ``x <= 0``)."""
+    difference = sp.factor(relation.lhs - relation.rhs)
+    kept = [f for f in sp.Mul.make_args(difference) if f.is_positive is not True]
+    return relation.func(sp.Mul(*kept), 0)
+
+
+def _every_case_vanishes(terms) -> bool:
+    """Whether a residual of kinked functions (``Max``, ``Abs``, ...) is 0 in every case:
+    the summands of the terms over the same sums, added and rewritten as one ``Piecewise``
+    whose conditions are freed of positive factors, simplify to 0 piece by piece."""
+    groups = {}
+    for term in terms:
+        groups.setdefault(tuple(term.limits), []).append(term.body)
+    summands = [sp.Add(*bodies) for bodies in groups.values()]
+    if not any(s.has(*_KINKED) for s in summands) or any(s.has(sp.Sum) for s in summands):
+        return False
+    try:
+        return all(sp.simplify(sp.piecewise_fold(s.rewrite(sp.Piecewise).replace(
+            lambda e: isinstance(e, sp.core.relational.Relational),
+            _without_positive_factors))) == 0 for s in summands)
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return False
+    cases = residual.rewrite(sp.Piecewise).replace(
+        lambda e: isinstance(e, sp.core.relational.Relational), _without_positive_factors)
+    try:
+        return sp.simplify(sp.piecewise_fold(cases)) == 0
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return False
 
 
 @dataclass
@@ -65,6 +98,10 @@ def prove_equal(lhs, rhs, *, assumptions: dict | None = None) -> Proof:
     residual = terms_to_expr(residual_terms)
     steps.append(Step("residual lhs - rhs in canonical form", residual))
     if not residual_terms:
+        status = "proved"
+    elif _every_case_vanishes(residual_terms):
+        steps.append(Step("every case of the piecewise residual (signs of the kinks' "
+                          "arguments) simplifies to 0", sp.Integer(0)))
         status = "proved"
     elif all(_decidable(t) for t in residual_terms):
         status = "refuted"

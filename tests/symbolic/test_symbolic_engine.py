@@ -79,11 +79,44 @@ def test_variance_inflation_needs_only_two_moments():
 
 
 def test_nonpolynomial_expectation_is_reported_not_guessed():
+    from dropout_theory.symbolic import NoClosedForm, Normal
+    space = RandomSpace()
+    z = space.scalar("z", Normal(0, 1))
+    m = space.array("m", Bernoulli(q))
+    a, i, d = sp.IndexedBase("a", real=True), sp.Symbol("i", integer=True), sp.Symbol("d")
+    for expr in (sp.exp(z), sp.Max(0, sp.Sum(m[i] * a[i], (i, 1, d))),
+                 sp.Max(0, sp.Sum(m[i] * a[i], (i, 1, 2)))):  # every entry inside one kink
+        with pytest.raises(NoClosedForm):
+            expectation(expr, space)
+
+
+def test_a_two_valued_variable_inside_a_function_is_conditioned_on():
+    """E[f(m)] = q f(1) + (1 - q) f(0) for any f; per entry inside sums, never for an entry
+    that another index of the same term could equal."""
     from dropout_theory.symbolic import NoClosedForm
+    x = sp.Symbol("x", real=True)
     space = RandomSpace()
     m = space.scalar("m", Bernoulli(q))
-    with pytest.raises(NoClosedForm):
-        expectation(sp.exp(m), space)
+    assert expectation(sp.exp(m), space).result == sp.expand(q * sp.E + 1 - q)
+    assert expectation(sp.Max(0, m * x / q) - sp.Max(0, x), space).result == \
+        q * sp.Max(0, x / q) - sp.Max(0, x)
+    assert prove_equal(expectation(sp.Max(0, m * x / q), space), sp.Max(0, x)).status == \
+        "proved"  # ReLU commutes with inverted dropout in expectation (case by case)
+    masks = RandomSpace()
+    b, a = masks.array("b", Bernoulli(q)), sp.IndexedBase("a", real=True)
+    i, j, d = sp.Symbol("i", integer=True), sp.Symbol("j", integer=True), sp.Symbol("d")
+    per_unit = sp.Sum((sp.Max(0, b[i] * a[i] / q) - b[i] * sp.Max(0, a[i]) / q) ** 2, (i, 1, d))
+    assert prove_equal(expectation(per_unit, masks), 0).status == "proved"
+    with pytest.raises(NoClosedForm):  # i = j possible: conditioning on b_i alone is wrong
+        expectation(sp.Sum(sp.exp(b[i]) * b[j], (i, 1, d), (j, 1, d)), masks)
+
+
+def test_kinked_residuals_are_decided_case_by_case():
+    x, y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
+    assert prove_equal(sp.Max(0, x) - sp.Max(0, -x), x).status == "proved"
+    assert prove_equal(sp.Abs(x * y), sp.Abs(x) * sp.Abs(y)).status == "proved"
+    assert prove_equal(sp.Max(0, x), x).status == "inconclusive"  # not 0 for x < 0
+    assert prove_equal(q * sp.Max(0, x / q), q * sp.Max(0, x)).status == "inconclusive"
 
 
 def test_power_of_sum_is_double_sum():
