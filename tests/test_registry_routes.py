@@ -10,7 +10,7 @@ from dropout_theory.registry import registry
 from dropout_theory.routes import Context, names, run
 from dropout_theory.routes.symbolic import confirm
 from dropout_theory.sampling import generator
-from dropout_theory.symbolic import prove_equal
+from dropout_theory.symbolic import NoClosedForm, prove_equal
 from dropout_theory.verify import aggregate, verify
 
 IDENTITIES = sorted(registry().values(), key=lambda i: i.name)
@@ -23,6 +23,14 @@ APPROXIMATIONS = [i for i in IDENTITIES if isinstance(i.model, Approximation)]
 # tell a right approximation from a wrong one is the measured order
 ROUTES = [(i, r) for i in IDENTITIES if i not in APPROXIMATIONS
           for r in ("symbolic", *i.routes)] + [(i, "order") for i in APPROXIMATIONS]
+# the symbolic route decides an identity when it proves it or finds a polynomial residual;
+# where it has no rule (an activation of a whole unit, the sign of a non-constant residual)
+# its twins are left to the numeric routes, as the statement is
+UNDECIDED = {i.name for i in IDENTITIES if i not in APPROXIMATIONS
+             and run("symbolic", i, None, i.rhs).status in ("inconclusive", "not-applicable")}
+# twins of a refuted statement are only required where it has some (a wrong '>= 0' has none)
+TWINS = [(i, r) for i, r in ROUTES if not (r == "symbolic" and i.name in UNDECIDED)
+         and (i.expected != "refuted" or i.mutations(i.rhs))]
 #: true, mutation and corrected checks below share a false-alarm rate of 1e-6 (Bonferroni)
 SHARED = dict(alpha=1e-6, n_checks=5 * len(IDENTITIES))
 
@@ -37,7 +45,8 @@ def _point(identity):
     return point
 
 
-@pytest.mark.parametrize("identity", HOLDING, ids=lambda i: i.name)
+@pytest.mark.parametrize("identity", [i for i in HOLDING if i.name not in UNDECIDED],
+                         ids=lambda i: i.name)
 def test_symbolic_route_proves_for_symbolic_sizes(identity):
     result = run("symbolic", identity, None, identity.rhs)
     assert result.status == "proved", result.residual
@@ -52,13 +61,26 @@ def test_symbolic_route_proves_for_symbolic_sizes(identity):
                          ids=lambda v: getattr(v, "name", v))
 def test_numeric_routes_agree(identity, route):
     result = run(route, identity, _point(identity), identity.rhs, Context(root=5, **SHARED))
+    if result.status == "unresolved" and "never varied" in result.note:
+        # a value that is the same under every mask (a pointwise identity): sampling can
+        # only say it never varied, the exact route must prove it at the same point
+        result = run("exact", identity, _point(identity), identity.rhs)
     assert result.status == "agrees", result
 
 
-@pytest.mark.parametrize("identity,route", ROUTES, ids=lambda v: getattr(v, "name", v))
+def test_every_holding_identity_is_proved_or_numeric_only_by_nature():
+    """Only inequalities and activations of whole units may lack a proof: an equality whose
+    derivation stopped working would otherwise slip out of the proof test above."""
+    for name in UNDECIDED:
+        identity = registry()[name]
+        if identity.expected == "holds" and identity.relation == "==":
+            pytest.fail(f"{name}: an equality the symbolic route cannot decide")
+
+
+@pytest.mark.parametrize("identity,route", TWINS, ids=lambda v: getattr(v, "name", v))
 def test_mutation_twins_are_rejected_by_every_route(identity, route):
     mutations = identity.mutations(identity.rhs)
-    assert len(mutations) >= 2
+    assert len(mutations) >= (1 if identity.expected == "refuted" else 2)
     for label, wrong in mutations.items():
         if route == "symbolic":
             # a non-zero canonical residual is only a candidate; the exact route, where the
@@ -70,6 +92,8 @@ def test_mutation_twins_are_rejected_by_every_route(identity, route):
                 assert confirm(result, [exact]).status == "refuted", (label, exact)
         else:
             result = run(route, identity, _point(identity), wrong, Context(root=6, **SHARED))
+            if result.status == "unresolved" and "never varied" in result.note:
+                result = run("exact", identity, _point(identity), wrong)  # as above
             assert result.status == "disagrees", (label, result)
 
 
@@ -153,4 +177,7 @@ def test_domain_edges_are_checked_and_a_claim_wrong_only_there_is_rejected(ident
     bump = sp.floor(prob) if identity.probability == "q" else 1 - sp.ceiling(prob)
     twins = [run("exact", identity, e, identity.rhs + bump) for e in edges]
     assert all(r.status == "disagrees" for r in twins), twins
-    assert prove_equal(identity.derive(), identity.rhs + bump).status != "proved"
+    try:
+        assert prove_equal(identity.derive(), identity.rhs + bump).status != "proved"
+    except NoClosedForm:  # no derivation to compare with: nothing proved either
+        pass

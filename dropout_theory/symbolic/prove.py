@@ -22,28 +22,27 @@ def _without_positive_factors(relation):
     return relation.func(sp.Mul(*kept), 0)
 
 
-def _every_case_vanishes(terms) -> bool:
-    """Whether a residual of kinked functions (``Max``, ``Abs``, ...) is 0 in every case:
-    the summands of the terms over the same sums, added and rewritten as one ``Piecewise``
-    whose conditions are freed of positive factors, simplify to 0 piece by piece."""
+def _cases(terms) -> list | None:
+    """A residual of kinked functions (``Max``, ``Abs``, ...) case by case: the summands of
+    the terms over the same sums, added, rewritten as one ``Piecewise`` whose conditions are
+    freed of positive factors and simplified; the value of every piece (``None`` when the
+    residual has no kink, sums inside a kink, or SymPy gives up)."""
     groups = {}
     for term in terms:
         groups.setdefault(tuple(term.limits), []).append(term.body)
     summands = [sp.Add(*bodies) for bodies in groups.values()]
     if not any(s.has(*_KINKED) for s in summands) or any(s.has(sp.Sum) for s in summands):
-        return False
+        return None
+    pieces = []
     try:
-        return all(sp.simplify(sp.piecewise_fold(s.rewrite(sp.Piecewise).replace(
-            lambda e: isinstance(e, sp.core.relational.Relational),
-            _without_positive_factors))) == 0 for s in summands)
+        for summand in summands:
+            cases = sp.simplify(sp.piecewise_fold(summand.rewrite(sp.Piecewise).replace(
+                lambda e: isinstance(e, sp.core.relational.Relational),
+                _without_positive_factors)))
+            pieces += [e for e, _ in cases.args] if isinstance(cases, sp.Piecewise) else [cases]
     except (TypeError, ValueError, NotImplementedError, RecursionError):
-        return False
-    cases = residual.rewrite(sp.Piecewise).replace(
-        lambda e: isinstance(e, sp.core.relational.Relational), _without_positive_factors)
-    try:
-        return sp.simplify(sp.piecewise_fold(cases)) == 0
-    except (TypeError, ValueError, NotImplementedError, RecursionError):
-        return False
+        return None
+    return pieces
 
 
 @dataclass
@@ -99,11 +98,17 @@ def prove_equal(lhs, rhs, *, assumptions: dict | None = None) -> Proof:
     steps.append(Step("residual lhs - rhs in canonical form", residual))
     if not residual_terms:
         status = "proved"
-    elif _every_case_vanishes(residual_terms):
+    elif all(_decidable(t) for t in residual_terms):
+        status = "refuted"
+    elif (cases := _cases(residual_terms)) is not None and all(c == 0 for c in cases):
         steps.append(Step("every case of the piecewise residual (signs of the kinks' "
                           "arguments) simplifies to 0", sp.Integer(0)))
         status = "proved"
-    elif all(_decidable(t) for t in residual_terms):
+    elif cases and any(c != 0 and _decidable(Term(c)) for c in cases):
+        # a non-zero polynomial on some case; whether that case occurs is left, as for
+        # every refutation, to a witness the exact route certifies
+        steps.append(Step("some case of the piecewise residual is a non-zero polynomial",
+                          sp.Tuple(*cases)))
         status = "refuted"
     else:
         status = "inconclusive"
