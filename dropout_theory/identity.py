@@ -98,7 +98,11 @@ class MaskModel:
     with ``noise_degree = 0`` ignores it), computed by the network core. The left side is the
     values' mean or variance (``statistic``). ``rounding_scale(point)`` bounds the magnitude
     of the terms ``simulate`` cancels before it returns (a loss minus a loss), so the rounding
-    bound can cover them."""
+    bound can cover them. ``exchangeable(point)``, when given, returns the sizes of
+    consecutive blocks of mask positions that ``simulate`` sees only through the number kept
+    in each block (inputs sharing one weight): the exact route then enumerates the kept
+    counts with Binomial weights instead of all ``2**k`` masks (and checks the claim on
+    masks shuffled within the blocks)."""
 
     routes: ClassVar[tuple] = ("exact", "montecarlo")
     simulate: Callable
@@ -106,6 +110,7 @@ class MaskModel:
     statistic: str = "mean"
     noise_degree: int = 0
     rounding_scale: Callable | None = None
+    exchangeable: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -149,11 +154,12 @@ class GradientModel:
 class Approximation:
     """The claim approximates ``model``'s quantity: ``|exact - claim| = Theta(h**order)`` as
     ``h -> 0``, ``h`` the drop rate (``parameter="drop"``) or the named parameter, swept
-    geometrically around ``range`` by the ``order`` route."""
+    geometrically around ``range`` by the ``order`` route; a named integer size ``d`` means
+    ``h = 1/d`` over the sizes of ``range``. ``order`` is an integer or a half-integer."""
 
     routes: ClassVar[tuple] = ("exact", "montecarlo", "order")
     model: MaskModel
-    order: int
+    order: float
     parameter: str = "drop"
     range: tuple = (1e-3, 1e-1)
 
@@ -282,7 +288,10 @@ class Identity:
     def mutations(self, rhs: sp.Expr) -> dict:
         """Deliberately wrong claims every route must reject."""
         prob = sp.Symbol(self.probability, positive=True)
-        candidates = {"swap-p-q": rhs.xreplace({prob: 1 - prob}), "factor-2": 2 * rhs}
+        # an inequality's generic twins may be weaker claims that still hold (twice an upper
+        # bound): an inequality brings its own wrong claims
+        candidates = {"swap-p-q": rhs.xreplace({prob: 1 - prob}), "factor-2": 2 * rhs} \
+            if self.relation == "==" else {}
         if self.wrong_claims is not None:
             candidates.update(self.wrong_claims(rhs))
         # a generic mutation that leaves this right side unchanged is no mutation of it

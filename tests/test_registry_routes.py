@@ -7,7 +7,7 @@ import sympy as sp
 
 from dropout_theory.identity import Approximation, MaskModel
 from dropout_theory.registry import registry
-from dropout_theory.routes import Context, names, run
+from dropout_theory.routes import Context, enumerable, names, run
 from dropout_theory.routes.symbolic import confirm
 from dropout_theory.sampling import generator
 from dropout_theory.symbolic import NoClosedForm, prove_equal
@@ -18,21 +18,6 @@ HOLDING = [i for i in IDENTITIES if i.expected == "holds"]
 MOMENTS = [i for i in HOLDING if isinstance(i.model, MaskModel)]
 NON_HOLDING = [i for i in IDENTITIES if i.expected != "holds"]
 APPROXIMATIONS = [i for i in IDENTITIES if isinstance(i.model, Approximation)]
-# an approximation's exact side has no closed form (the symbolic route is inconclusive by
-# construction) and its exact/Monte Carlo routes reject the claim itself; the route that can
-# tell a right approximation from a wrong one is the measured order
-ROUTES = [(i, r) for i in IDENTITIES if i not in APPROXIMATIONS
-          for r in ("symbolic", *i.routes)] + [(i, "order") for i in APPROXIMATIONS]
-# the symbolic route decides an identity when it proves it or finds a polynomial residual;
-# where it has no rule (an activation of a whole unit, the sign of a non-constant residual)
-# its twins are left to the numeric routes, as the statement is
-UNDECIDED = {i.name for i in IDENTITIES if i not in APPROXIMATIONS
-             and run("symbolic", i, None, i.rhs).status in ("inconclusive", "not-applicable")}
-# twins of a refuted statement are only required where it has some (a wrong '>= 0' has none)
-TWINS = [(i, r) for i, r in ROUTES if not (r == "symbolic" and i.name in UNDECIDED)
-         and (i.expected != "refuted" or i.mutations(i.rhs))]
-#: true, mutation and corrected checks below share a false-alarm rate of 1e-6 (Bonferroni)
-SHARED = dict(alpha=1e-6, n_checks=5 * len(IDENTITIES))
 
 
 def _point(identity):
@@ -43,6 +28,25 @@ def _point(identity):
     if "p" in point:
         point["p"] = 0.2
     return point
+
+
+# an approximation's exact side has no closed form (the symbolic route is inconclusive by
+# construction) and its exact/Monte Carlo routes reject the claim itself; the route that can
+# tell a right approximation from a wrong one is the measured order; the exact route runs
+# where it can enumerate (not a Gaussian inside a sigmoid)
+ROUTES = [(i, r) for i in IDENTITIES if i not in APPROXIMATIONS
+          for r in ("symbolic", *i.routes)
+          if r != "exact" or enumerable(i, _point(i))] + [(i, "order") for i in APPROXIMATIONS]
+# the symbolic route decides an identity when it proves it or finds a polynomial residual;
+# where it has no rule (an activation of a whole unit, the sign of a non-constant residual)
+# its twins are left to the numeric routes, as the statement is
+UNDECIDED = {i.name for i in IDENTITIES if i not in APPROXIMATIONS
+             and run("symbolic", i, None, i.rhs).status in ("inconclusive", "not-applicable")}
+# twins of a refuted statement are only required where it has some (a wrong '>= 0' has none)
+TWINS = [(i, r) for i, r in ROUTES if not (r == "symbolic" and i.name in UNDECIDED)
+         and (i.expected != "refuted" or i.mutations(i.rhs))]
+#: true, mutation and corrected checks below share a false-alarm rate of 1e-6 (Bonferroni)
+SHARED = dict(alpha=1e-6, n_checks=5 * len(IDENTITIES))
 
 
 @pytest.mark.parametrize("identity", [i for i in HOLDING if i.name not in UNDECIDED],
@@ -86,8 +90,12 @@ def test_mutation_twins_are_rejected_by_every_route(identity, route):
             # a non-zero canonical residual is only a candidate; the exact route, where the
             # model has one, must then confirm it with a witness
             result = run("symbolic", identity, None, wrong)
-            assert result.status == "unconfirmed", (label, result)
-            if "exact" in identity.routes:
+            # never proved; a residual of functions the canonical form cannot decide (erf)
+            # is inconclusive, and the numeric routes below must then reject the twin
+            assert result.status == "unconfirmed" or (
+                result.status == "inconclusive" and result.residual not in (None, "0")
+                and "canonical form cannot decide" in result.note), (label, result)
+            if (identity, "exact") in ROUTES:
                 exact = run("exact", identity, _point(identity), wrong)
                 assert confirm(result, [exact]).status == "refuted", (label, exact)
         else:

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..identity import Approximation, MaskModel, drop_probability
 from ..network import bernoulli_mask
-from ..sampling import Node, enumerate_masks, gamma, gauss_rule, probability_error
+from ..sampling import (TINY_WEIGHT, Node, count_masks, enumerate_counts, enumerate_masks, gamma,
+                        gauss_rule, probability_error)
 from ..symbolic.balls import Ball, weighted_mean
 from ..symbolic.evaluate import evaluate_ball
 
@@ -28,6 +29,9 @@ __all__ = ["Prepared", "prepare", "claim_ball", "statistics", "undecided_events"
 EXACT_MAX_OUTCOMES = 1 << 18
 #: most Bernoulli entries the exact route enumerates
 EXACT_MAX_BITS = 16
+#: most mask elements the exact route pushes through the network at one point, and per chunk
+EXACT_MAX_ELEMENTS = 1 << 29
+_CHUNK_ELEMENTS = 1 << 17
 
 
 @dataclass
@@ -90,8 +94,12 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
 
     degree = model.noise_degree * (2 if model.statistic == "var" else 1)
     n_nodes = degree // 2 + 1
+    groups = None if model.exchangeable is None else \
+        tuple(int(g) for g in model.exchangeable(point))
 
     def outcomes():
+        if groups is not None:
+            return _counted(identity, columns, groups, drop, n_nodes)
         (masks, probs), = enumerate_masks(k, drop, chunk_bits=max(k, 1))
         keep = probs > 0
         masks, probs = masks[keep], probs[keep]
@@ -103,10 +111,63 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
                 gamma(2 * k + 4) + k * probability_error(1.0 - drop) + weight_error)
 
     rhs = claim_ball(claim, point)
-    enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
-    return Prepared([Node(model.statistic, 0)], (n_nodes << k) if enumerable else None,
+    if groups is not None:
+        if sum(groups) != k or min(groups, default=1) < 1:
+            raise ValueError(f"{identity.name}: exchangeable blocks {groups} must be positive "
+                             f"and add up to the {k} masks")
+        n_outcomes = n_nodes * int(np.prod([g + 1 for g in groups], dtype=float))
+        enumerable = n_outcomes <= EXACT_MAX_OUTCOMES and n_outcomes * k <= EXACT_MAX_ELEMENTS
+    else:
+        n_outcomes = n_nodes << k if k <= EXACT_MAX_BITS else None
+        enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
+    return Prepared([Node(model.statistic, 0)], n_outcomes if enumerable else None,
                     outcomes, draw, lambda stats: (stats[0], rhs), 8 * k + 32,
                     random_nodes=[k > 0 or model.noise_degree > 0], probability_nodes=[False])
+
+
+def _counted(identity, columns, groups, drop, n_nodes):
+    """The outcomes of a model with exchangeable blocks: kept counts with Binomial weights,
+    one representative mask each, pushed through the network in chunks. Patterns too
+    improbable for an accurate double weight become one pseudo-outcome carrying their total
+    probability with a value ball covering all of their values."""
+    counts, probs, rel, tiny = enumerate_counts(groups, drop)
+    k = sum(groups)
+    _check_exchangeable(identity, columns, groups, counts)
+    nodes, _, weights, weight_error = gauss_rule("normal", n_nodes)
+    rows = max(1, _CHUNK_ELEMENTS // max(k, 1))
+    parts = [columns(count_masks(groups, counts[start:start + rows]),
+                     np.full(len(counts[start:start + rows]), node))
+             for node in nodes for start in range(0, len(counts), rows)]
+    mids = np.concatenate([m for m, _ in parts])
+    rads = np.concatenate([r for _, r in parts])
+    w = np.outer(weights, probs).ravel()
+    if tiny.any():
+        left_out = np.tile(tiny, n_nodes)
+        cover = (np.abs(mids[left_out]) + rads[left_out]).max(axis=0)
+        mass = float(left_out.sum()) * TINY_WEIGHT * (1 + rel) * (1 + weight_error)
+        mids, rads = mids[~left_out], rads[~left_out]
+        mids = np.vstack([mids, np.zeros((1, mids.shape[1]))])
+        rads = np.vstack([rads, cover[None, :]])
+        w = np.append(w[~left_out], mass)
+    return Ball(mids, rads), w, gamma(2) + rel + weight_error
+
+
+def _check_exchangeable(identity, columns, groups, counts, n_checks: int = 8):
+    """Refuse a model whose value changes when masks are shuffled within a declared block
+    (the count enumeration would silently compute another quantity)."""
+    rng = np.random.default_rng(len(counts))
+    rows = counts[rng.integers(0, len(counts), n_checks)]
+    masks = count_masks(groups, rows)
+    shuffled = masks.copy()
+    offsets = np.concatenate([[0], np.cumsum(groups)])
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        shuffled[:, a:b] = rng.permuted(masks[:, a:b], axis=1)
+    zero = np.zeros(n_checks)
+    (m1, r1), (m2, r2) = columns(masks, zero), columns(shuffled, zero)
+    if np.any(np.abs(m1 - m2) > r1 + r2):
+        raise ValueError(f"{identity.name}: the model declares exchangeable mask blocks "
+                         f"{groups}, but its value changes when masks are shuffled within a "
+                         f"block")
 
 
 def statistics(nodes, columns: Ball, weights, weight_rel_error: float) -> list[Ball]:

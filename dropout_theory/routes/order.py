@@ -11,7 +11,10 @@ order ``k`` when
 
 i.e. the error has the declared order *and* vanishes faster than the quantity itself: a claim
 off by a constant factor (an error of the quantity's own order) is no approximation. No
-tolerance is chosen: orders are integers and slopes are rounded. The order cannot be measured
+tolerance is chosen: orders are integers (or half-integers, for central limit rates like
+:math:`d^{-1/2}`, and then slopes are rounded to halves) and slopes are rounded. When the
+parameter is a size ``d`` (a width), ``h = 1/d`` over the sizes of the declared range, each
+with its arrays drawn again, enumerated through exchangeable blocks where the model has them. The order cannot be measured
 (``inconclusive``) without a window of a decade, when the window's local slopes do not all
 round to the fitted order (it straddles a change of regime), or where the exact route cannot
 enumerate.
@@ -35,13 +38,46 @@ ORDER_PER_DECADE = 4
 ORDER_CLEARANCE = 10.0
 
 
+def _size_parameter(identity):
+    """The integer size the approximation sweeps (``h = 1/size``), or ``None``."""
+    name = identity.model.parameter
+    return next((prm for prm in identity.params if prm.name == name and prm.integer), None)
+
+
 def _at(identity, point, h) -> dict:
-    """``point`` with the approximation parameter set to ``h`` (drop rate or named param)."""
+    """``point`` with the approximation parameter set to ``h`` (drop rate or named param);
+    for a size, ``h = 1/size`` and the arrays are drawn again at that size (seeded)."""
     approximation = identity.model
+    size = _size_parameter(identity)
+    if size is not None:
+        scalars = {prm.name: point[prm.name] for prm in identity.params if not prm.shape}
+        return identity.complete({**scalars, size.name: int(round(1.0 / h))},
+                                 np.random.default_rng(int(round(1.0 / h))))
     if approximation.parameter != "drop":
         return {**point, approximation.parameter: h}
     name = identity.probability
     return {**point, name: h if name == "p" else 1.0 - h}
+
+
+def _grid(identity) -> np.ndarray:
+    """The swept ``h``: the range widened by ``ORDER_WIDEN`` decades each side (inside the
+    domain), ``ORDER_PER_DECADE`` points per decade; for a size, ``1/size`` over the sizes
+    of the range itself (no widening: enumeration cost grows with the size)."""
+    low, high = identity.model.range
+    if _size_parameter(identity) is not None:
+        sizes = np.unique(np.rint(np.geomspace(low, high, int(np.ceil(
+            np.log10(high / low) * ORDER_PER_DECADE)) + 1)).astype(int))
+        return 1.0 / sizes[::-1]
+    low = low / 10.0 ** ORDER_WIDEN
+    high = min(high * 10.0 ** ORDER_WIDEN, _ceiling(identity) / 2)
+    return np.geomspace(low, high, int(np.ceil(np.log10(high / low) * ORDER_PER_DECADE)) + 1)
+
+
+def _rounded(slope, declared):
+    """A slope rounded to the resolution of the declared order: integers, or halves when
+    the declared order is a half-integer (d^(-1/2) rates of central limit corrections)."""
+    step = 1.0 if float(declared).is_integer() else 0.5
+    return np.rint(np.asarray(slope) / step) * step
 
 
 def _ceiling(identity) -> float:
@@ -57,10 +93,7 @@ def order_sweep(identity, point, claim, context=None):
     ``range`` widened by ``ORDER_WIDEN`` decades on each side (inside the parameter's
     domain), ``ORDER_PER_DECADE`` points per decade; ``None`` where enumeration is out of
     reach."""
-    low, high = identity.model.range
-    low = low / 10.0 ** ORDER_WIDEN
-    high = min(high * 10.0 ** ORDER_WIDEN, _ceiling(identity) / 2)
-    grid = np.geomspace(low, high, int(np.ceil(np.log10(high / low) * ORDER_PER_DECADE)) + 1)
+    grid = _grid(identity)
     results = [exact(identity, _at(identity, point, h), claim, context) for h in grid]
     if any(r.status == "skipped" for r in results):
         return None
@@ -101,11 +134,11 @@ def order(identity, point, claim, context, *, sweep=None) -> RouteResult:
     grid, error, quantity = window
     fit = stats.linregress(np.log(grid), np.log(error))
     scale = stats.linregress(np.log(grid), np.log(quantity)).slope
-    measured = int(np.rint(fit.slope))
+    measured = float(_rounded(fit.slope, declared))
     local = np.diff(np.log(error)) / np.diff(np.log(grid))
-    if np.any(np.rint(local) != measured):
+    if np.any(_rounded(local, declared) != measured):
         status = "inconclusive"
-    elif measured == declared and declared > int(np.rint(scale)):
+    elif measured == declared and declared > float(_rounded(scale, declared)):
         status = "agrees"
     else:
         status = "disagrees"

@@ -9,9 +9,10 @@ import numpy as np
 from scipy.special import roots_hermitenorm, roots_legendre
 
 from .._validation import check_p
+from .tolerance import gamma
 
-__all__ = ["enumerate_masks", "exact_mean", "exact_moments", "gauss_rule", "MAX_NODES",
-           "probability_error"]
+__all__ = ["enumerate_masks", "enumerate_counts", "count_masks", "exact_mean", "exact_moments", "gauss_rule",
+           "MAX_NODES", "probability_error", "TINY_WEIGHT"]
 
 MAX_MASK_BITS = 24
 #: most quadrature nodes per variable (exact up to polynomial degree 2 * MAX_NODES - 1)
@@ -41,6 +42,72 @@ def enumerate_masks(k: int, p: float, *, chunk_bits: int = 16):
         masks = ((index[:, None] >> bits) & 1).astype(np.float64)
         kept = masks.sum(axis=1)
         yield masks, (1.0 - p) ** kept * p ** (k - kept)
+
+
+#: count patterns less probable than this are left out of :func:`enumerate_counts` (their
+#: total probability is returned as a bound instead: weights below it would lose their
+#: relative accuracy as subnormal doubles)
+TINY_WEIGHT = 2.0 ** -960
+
+
+@functools.lru_cache(maxsize=64)
+def _binomial_weights(r: int, p: float) -> np.ndarray:
+    """``C(r, k) q^k p^(r-k)`` for ``k = 0..r`` with ``q = 1 - p`` exactly (40 digits, then
+    rounded to the nearest double: relative error at most one unit roundoff)."""
+    if p in (0.0, 1.0):  # every position kept, or none
+        return np.eye(r + 1)[r if p == 0.0 else 0]
+    with mpmath.workdps(40):
+        keep, drop = 1 - mpmath.mpf(p), mpmath.mpf(p)
+        # C(r, k) q^k p^(r-k) by the ratio of consecutive terms (no exponent range limit;
+        # r multiplications at 40 digits stay far inside one unit roundoff of a double)
+        weights, term = [], drop ** r
+        for k in range(r + 1):
+            weights.append(float(term))
+            term = term * (r - k) / (k + 1) * keep / drop
+        return np.array(weights)
+
+
+def enumerate_counts(groups: tuple, p: float):
+    """Every pattern of kept counts over groups of exchangeable mask positions.
+
+    ``groups`` are the sizes of consecutive blocks of positions whose masks a model only
+    sees through the number kept in each block (a unit whose inputs share one weight).
+    Returns ``(counts, weights, rel_error, tiny)``: the (N, G) kept counts, their
+    probabilities ``prod_g C(r_g, k_g) q^k_g p^(r_g - k_g)`` and the weights' relative error
+    against the declared ``p`` (one rounding per factor, plus :func:`probability_error` per
+    position). ``tiny`` marks the patterns below :data:`TINY_WEIGHT`, whose weights are set to
+    0: their total probability is at most ``tiny.sum() * TINY_WEIGHT``, for the caller to
+    bound. Any representative mask with these counts has the same value.
+
+    >>> counts, weights, _, tiny = enumerate_counts((2,), 0.5)
+    >>> counts.ravel().tolist(), weights.tolist(), int(tiny.sum())
+    ([0, 1, 2], [0.25, 0.5, 0.25], 0)
+    """
+    p = check_p(p)
+    grids = np.meshgrid(*[np.arange(r + 1) for r in groups], indexing="ij")
+    counts = np.stack([g.ravel() for g in grids], axis=1)
+    weights = np.ones(len(counts))
+    for g, r in enumerate(groups):
+        weights = weights * _binomial_weights(int(r), p)[counts[:, g]]
+    rel = gamma(2 * len(groups) + 1) + sum(groups) * probability_error(1.0 - p)
+    # a weight computed below the threshold is below TINY_WEIGHT * (1 + rel) exactly
+    tiny = weights < TINY_WEIGHT
+    weights[tiny] = 0.0
+    return counts, weights, rel, tiny
+
+
+def count_masks(groups: tuple, counts: np.ndarray) -> np.ndarray:
+    """Representative (N, k) masks of kept ``counts``: the first ``k_g`` positions of each
+    group kept.
+
+    >>> count_masks((2, 1), np.array([[1, 1], [2, 0]])).tolist()
+    [[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]
+    """
+    offsets = np.concatenate([[0], np.cumsum(groups)[:-1]])
+    position = np.arange(int(sum(groups)))
+    group = np.repeat(np.arange(len(groups)), groups)
+    return (position[None, :] - offsets[group][None, :]
+            < counts[:, group]).astype(np.float64)
 
 
 def probability_error(keep: float, radius: float = 0.0) -> float:

@@ -7,10 +7,10 @@ pre-activation, both computed by the network core's layers.
 import numpy as np
 import sympy as sp
 
-from ..identity import Identity, MaskModel, Param, register
-from ..network import Dropout, Quadratic, ReLU, Sigmoid, Softplus, StandardDropout, Tanh
-from ..symbolic import Bernoulli, RandomSpace, expectation
-from ._common import D, Q, W, X, d, i, inverted_unit, q, unit_scale, w, x
+from ...identity import Identity, MaskModel, Param, register
+from ...network import Dropout, Quadratic, ReLU, Sigmoid, Softplus, StandardDropout, Tanh
+from ...symbolic import Bernoulli, RandomSpace, expectation
+from .._common import D, Q, W, X, d, i, inverted_unit, q, unit_scale, w, x
 
 NOTATION = "q = keep probability = 1 - p, m ~ Bernoulli(q); inverted dropout scales by 1/q"
 SEED = "seed 000, Jensen's inequality paragraph"
