@@ -51,8 +51,9 @@ def sweep(identity, *, root: int = 0, n_points: int = 9, n_samples: int = 1 << 1
     text = ("independent trained layers (network core, 1 s.e.)" if param is not None else
             "independent training runs (network core, 1 s.e.)") if replicate else \
         "simulated (network core, 1 s.e.)"
+    # a value frozen under every mask has no sampling error (the route leaves se unset)
     data.points.append((text, [r.point[name] for r in sims], [r.lhs for r in sims],
-                        [r.se for r in sims]))
+                        [np.nan if r.se is None else r.se for r in sims]))
     return data
 
 

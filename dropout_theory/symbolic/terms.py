@@ -392,10 +392,12 @@ def _canonical_names(taken: set, count: int) -> list[sp.Symbol]:
 
 
 def _names_for(terms: list[Term]) -> list[sp.Symbol]:
-    """Canonical dummy names that clash with no free symbol of any term."""
+    """Canonical dummy names that clash with no other symbol of any term: neither a free one
+    nor one bound by a sum nested in a function (renaming ``j`` to ``i`` in
+    ``tanh(Sum(W[j, i] x[i], (i, 1, d)))`` would capture it and give ``W[i, i]``)."""
     taken = set()
     for term in terms:
-        taken |= {str(s) for s in term.body.free_symbols - set(term.dummies)}
+        taken |= {str(s) for s in term.body.atoms(sp.Symbol) - set(term.dummies)}
     width = max((len(t.limits) for t in terms), default=0)
     return _canonical_names(taken, width)
 

@@ -174,3 +174,18 @@ def test_roots_of_compound_bases_are_undecided_not_refuted():
     true = prove_equal(sp.sqrt(q + 2 * q * x + q * x ** 2), sp.sqrt(q) * (1 + x))
     assert true.status == "inconclusive", true.residual
     assert prove_equal(sp.sqrt(q) * (1 + x), sp.sqrt(q) * (2 + x)).status == "refuted"
+
+
+def test_canonical_names_never_capture_an_index_bound_inside_a_function():
+    """Renaming the outer j to a canonical name must not pick the i a nested sum binds:
+    tanh(Sum(W[j, i] x[i], i)) summed over j is not tanh(Sum(W[i, i] x[i], i)) Sum(v)."""
+    i, j = sp.Symbol("i", integer=True), sp.Symbol("j", integer=True)
+    d, h = sp.Symbol("d", integer=True, positive=True), sp.Symbol("H", integer=True, positive=True)
+    W, x, v = (sp.IndexedBase(n, real=True) for n in "Wxv")
+    space = RandomSpace()
+    m = space.array("m", Bernoulli(q))
+    hidden = sp.tanh(sp.Sum(W[j, i] * x[i], (i, 1, d)))
+    result = expectation(sp.Sum(v[j] * m[j] * hidden / q, (j, 1, h)), space).result
+    assert prove_equal(result, sp.Sum(v[j] * hidden, (j, 1, h))).status == "proved"
+    assert not any(a.indices[0] == a.indices[1] for a in result.atoms(sp.Indexed)
+                   if a.base == W)

@@ -121,7 +121,8 @@ def _unit_gap_model(name):
     return derive
 
 
-def _unit_gap_sim(name):
+def unit_gap(name):
+    """``simulate(point, masks)``: f(s) - f(w . x) per mask, s the unit by the core."""
     def simulate(point, masks, noise=None):
         mean = np.full(len(masks), float(np.asarray(point["w"]) @ np.asarray(point["x"])))
         return _apply(name, inverted_unit(point, masks)) - _apply(name, mean)
@@ -129,7 +130,7 @@ def _unit_gap_sim(name):
 
 
 def _unit_model(name):
-    return MaskModel(_unit_gap_sim(name), lambda pt: pt["d"], "mean",
+    return MaskModel(unit_gap(name), lambda pt: pt["d"], "mean",
                      rounding_scale=lambda pt: _gap_scale(name, unit_scale(pt)))
 
 

@@ -105,7 +105,7 @@ def _relu_gaussian_derivation():
     ])
 
 
-register(Identity(
+RELU_GAUSSIAN_IDENTITY = register(Identity(
     name="jensen.relu-gaussian",
     statement=r"E[\operatorname{relu}(z)] \approx \mu\,\Phi(\mu/s) + s\,\varphi(\mu/s),\ "
               r"z = b + \sum_{i=1}^{d} w_i x_i m_i/q,\ \mu = E z,\ s^2 = \frac{1-q}{q}"
