@@ -12,6 +12,10 @@ import sympy as sp
 
 from ..identity import Identity, MaskModel, Param, drop_probability, register
 from ..network import Dropout, Quadratic, Sequential
+from ..plotting import FigureData, register_figure
+from ..routes import Context, run
+from ..sampling import generator
+from ..sweeps import claim_value
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation, variance
 from ._common import Q, d, i, q, w
 from ._subnetworks import linear
@@ -201,3 +205,29 @@ register(Identity(
                               "tau = l^2 / (2 N lambda) without q": 2 * NDATA * LAMBDA
                               / ELL ** 2 + (1 - q) / q * _WH2},
 ))
+
+
+@register_figure("mc-dropout-variance")
+def _variance_figure(root: int) -> FigureData:
+    """log10 Var[MC mean] against log10 T at width 256: the claim's slope -1, Monte Carlo
+    points from the core (a 1/T^2 twin drawn for contrast)."""
+    rng = generator(root, "figure-mc-variance", 0)
+    width = 256
+    point = {"q": 0.5, "d": width, "b": 0.1, "w": rng.standard_normal(width) / np.sqrt(width),
+             "h": np.tanh(rng.standard_normal(width))}
+    passes = 2 ** np.arange(0, 6)
+    data = FigureData(f"mc-dropout.variance: width {width}, p = 0.5", "log10 T passes",
+                      "log10 Var[MC mean of T passes]")
+    for label, claim in (("claim (1/T)(1-q)/q sum (w h)^2: slope -1", VARIANCE.rhs),
+                         ("twin 1/T^2: slope -2", (1 - q) / (q * T ** 2) * _WH2)):
+        data.curves.append((label, np.log10(passes),
+                            [np.log10(claim_value(claim, {**point, "T": int(n)}))
+                             for n in passes]))
+    sims = [run("montecarlo", VARIANCE, {**point, "T": int(n)}, VARIANCE.rhs,
+                Context(root=root, n_samples=1 << 12, key=f"figure-mc-variance#{n}"))
+            for n in passes]
+    slope = np.polyfit(np.log10(passes), np.log10([r.lhs for r in sims]), 1)[0]
+    data.points.append((f"Monte Carlo through the core (1 s.e.), fitted slope {slope:.3f}",
+                        np.log10(passes), [np.log10(r.lhs) for r in sims],
+                        [r.se / (r.lhs * np.log(10)) for r in sims]))
+    return data

@@ -27,8 +27,10 @@ def _members(point, masks):
 
 
 def ensemble_gain(predictions, target):
-    """``E_ind - E_ens`` along the last axis: mean member error minus the ensemble's."""
-    individual = ((predictions - target) ** 2).mean(axis=-1)
+    """``E_ind - E_ens`` along the last axis: mean member error minus the ensemble's
+    (``target`` has the shape of ``predictions`` without its last axis, or is a scalar)."""
+    target = np.asarray(target, dtype=np.float64)
+    individual = ((predictions - target[..., None]) ** 2).mean(axis=-1)
     return individual - (predictions.mean(axis=-1) - target) ** 2
 
 
@@ -99,7 +101,7 @@ def _path_model():
         *layer.steps[1:], Step("one layer: h q (engine); L layers", h ** L * q ** L)])
 
 
-register(Identity(
+PATH_SURVIVAL = register(Identity(
     name="ensemble.path-survival",
     statement=r"E[\#\text{active paths}] = h^L q^L = h^L (1-p)^L;\ h = 1: P(\text{a given path"
               r" is active}) = (1-p)^L",
