@@ -223,8 +223,8 @@ def _arithmetic_model():
 
 register(Identity(
     name="ensemble.arithmetic-vs-geometric",
-    statement=r"E_m[\sigma(z_m)] = \sigma(q\,w^	op x + b) + \Theta(p),\ z_m = \sum_i w_i m_i"
-              r" x_i + b:\ 	ext{the weight-scaled unit is the NWGM, not the arithmetic mean"
+    statement=r"E_m[\sigma(z_m)] = \sigma(q\,w^\top x + b) + \Theta(p),\ z_m = \sum_i w_i m_i"
+              r" x_i + b:\ \text{the weight-scaled unit is the NWGM, not the arithmetic mean"
               r" of the sub-networks; the gap is first order in the drop rate}",
     source="seed 000 ('for nonlinear activation functions ... no longer an exact equality but "
            "a useful approximation'); Baldi & Sadowski 2013",
