@@ -1,4 +1,5 @@
-r"""Dropout as an ensemble: weight scaling, normalized geometric means, diversity, paths.
+r"""Averaging sub-networks: weight scaling (exact for linear networks), normalized geometric
+means (exact for a sigmoid unit and a softmax layer), and the arithmetic mean (approximate).
 
 Every sub-network is the full network under one keep-mask (standard, non-inverted dropout
 ``StandardDropout``: kept units pass unscaled, the weight-scaled network multiplies by ``q``
