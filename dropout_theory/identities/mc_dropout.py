@@ -65,6 +65,11 @@ def _mc_mean_expression():
     return space, sp.Sum(sp.Sum(w[i] * m[t, i] * h[i] / q, (i, 1, d)) + b, (t, 1, T)) / T
 
 
+def _mean_model():
+    space, mean = _mc_mean_expression()
+    return expectation(mean, space)
+
+
 _WH = sp.Sum(w[i] * h[i], (i, 1, d))
 _WH2 = sp.Sum((w[i] * h[i]) ** 2, (i, 1, d))
 _MC_PARAMS = (Q, PASSES, WIDTH, *READOUT)
@@ -78,7 +83,7 @@ register(Identity(
            "deterministic output'), true for a linear output layer; Gal & Ghahramani 2016",
     notation=NOTATION + "; h the (fixed) hidden activations fed to the dropped linear output",
     params=_MC_PARAMS, rhs=_WH + b,
-    derive=lambda: expectation(_mc_mean_expression()[1], _mc_mean_expression()[0]),
+    derive=_mean_model,
     model=MaskModel(_mc_mean_sim, statistic="mean", **_MC_MODEL),
     wrong_claims=lambda rhs: {"standard-dropout mean q w.h + b": q * _WH + b},
 ))
