@@ -292,3 +292,24 @@ def test_container_and_loss_arguments_are_checked():
         MSELoss().forward(np.zeros((2, 3)), np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"^reduction must be one of"):
         MSELoss(reduction="avg")
+
+
+def test_dropblock_1d_drops_whole_segments_and_injected_seeds_give_the_drawn_mask():
+    b, length = 3, 9
+    assert dropblock_gamma(0.2, b, length) == pytest.approx(
+        0.2 / b * length / (length - b + 1), rel=4 * np.finfo(float).eps)
+    layer = DropBlock(0.4, block_size=b, n_spatial=1, rng=RNG(11))
+    x = np.ones((64, 2, 3, length))
+    y = layer.forward(x)
+    dropped = layer.mask == 0
+    assert dropped.any() and not dropped.all()
+    # every dropped position lies in a fully dropped segment of length b
+    covered = np.zeros_like(dropped)
+    for start in range(length - b + 1):
+        whole = dropped[..., start:start + b].all(axis=-1)
+        covered[..., start:start + b] |= whole[..., None]
+    np.testing.assert_array_equal(covered, dropped)
+    np.testing.assert_allclose(y.sum(axis=(-3, -2, -1)), 2 * 3 * length, rtol=1e-13)
+    # the drawn mask is block_mask of the drawn seeds (same generator state)
+    seeds = RNG(11).random((64, 2, 3, length - b + 1)) < dropblock_gamma(0.4, b, length)
+    np.testing.assert_array_equal(layer.block_mask(seeds), layer.mask)
