@@ -1,17 +1,19 @@
 """The variants family beyond the registry's generic routes: the README's variant table, SELU's
 fixed point to the last bit, alpha dropout's (a, b) table against the layer, and DropBlock's
-exact rate formula against exact enumeration on the layer. No statistical check here."""
+exact rate formula against exact enumeration on the layer, and concrete dropout's relaxed mask
+against its Bernoulli limit (Hoeffding bounds at a family-wise 1e-6, with a twin)."""
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dropout_theory.identities.variants import alpha, dropblock, selu
+from dropout_theory.identities.variants import alpha, concrete, dropblock, selu
 from dropout_theory.identities.variants.table import VARIANTS, variant_table
 from dropout_theory.network import ALPHA_PRIME, SELU_ALPHA, SELU_SCALE, AlphaDropout
 from dropout_theory.registry import registry
 from dropout_theory.routes import run
+from dropout_theory.sampling import generator
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -59,3 +61,39 @@ def test_dropblock_rate_formula_is_the_layers_exact_rate(size, block, gamma):
     formula = dropblock.realised_rate(gamma, size, block)
     assert abs(result.lhs - formula) <= result.rounding + 64 * np.finfo(float).eps
     assert formula < dropblock.nominal_rate(gamma, size, block)
+
+
+#: the concrete checks below: 6 bounds that must hold, 6 means, 1 twin that must fail
+CONCRETE = [(p, t) for p in (0.1, 0.4) for t in (0.5, 0.1, 0.02)]
+CONCRETE_ALPHA = 1e-6 / (2 * len(CONCRETE) + 1)
+CONCRETE_N = 1 << 18
+
+
+def _hoeffding(n, alpha):
+    """Deviation of a mean of n values in [0, 1] exceeded with probability <= alpha (one
+    side): exp(-2 n eps^2) = alpha; no normal approximation of the tails."""
+    return np.sqrt(np.log(1 / alpha) / (2 * n))
+
+
+def _distance(p, t, key):
+    u = generator(20261129, key, 0).random(CONCRETE_N)
+    z = concrete.relaxed_indicator({"p": p, "t": t}, u)
+    return z, np.abs(z - (u > 1 - p))
+
+
+@pytest.mark.parametrize("p,t", CONCRETE)
+def test_concrete_mask_is_within_t_ln2_over_2_of_its_bernoulli_limit(p, t):
+    """E|z - b| <= t ln 2 / 2 (logistic density <= 1/4), hence |E z - p| <= t ln 2 / 2: the
+    relaxed mask's mean tends to p as t -> 0. Hoeffding at the family-wise 1e-6."""
+    z, distance = _distance(p, t, f"concrete#{p}#{t}")
+    eps = _hoeffding(CONCRETE_N, CONCRETE_ALPHA)
+    assert distance.mean() <= t * np.log(2) / 2 + eps
+    assert abs(z.mean() - p) <= t * np.log(2) / 2 + _hoeffding(CONCRETE_N, CONCRETE_ALPHA / 2)
+
+
+def test_concrete_distance_twin_of_order_t_squared_is_rejected():
+    """The twin E|z - b| <= t^2 ln 2 / 2 fails: the distance is of order t (about
+    2 ln 2 p(1-p) t as t -> 0), measured beyond Hoeffding's deviation."""
+    p, t = 0.4, 0.1
+    _, distance = _distance(p, t, "concrete#twin")
+    assert distance.mean() > t ** 2 * np.log(2) / 2 + _hoeffding(CONCRETE_N, CONCRETE_ALPHA)
