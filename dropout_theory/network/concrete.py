@@ -9,7 +9,7 @@ matrix ``W`` (``out x K``) is, as in the paper's reference code,
 with :math:`\lambda_w = l^2 / N` (prior length scale ``l``, ``N`` training points) and
 :math:`\lambda_d = 2 / N`. The first term pushes ``p`` down, the negative entropy pushes it
 towards 1/2, the data term of the loss pushes it down: with more data the regularizer
-weighs less and the learned ``p`` drops (the paper's Figure 2).
+weighs less and the learned ``p`` drops (as the paper reports).
 """
 from __future__ import annotations
 

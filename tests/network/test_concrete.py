@@ -75,7 +75,7 @@ def _learned_p(n_data, key, steps=1500, length_scale=1.0):
 
 
 def test_learned_p_drops_with_more_data():
-    """Gal, Hron & Kendall 2017 (Fig. 2): the regularizer weighs 1/N, so with more data the
+    """Gal, Hron & Kendall 2017: the regularizer weighs 1/N, so with more data the
     data term wins and the learned drop probability falls. One-sided Welch t-test of
     p(N = 16) - p(N = 4096) > 0 over 12 independent trainings each (masks, minibatches and
     initial weights independent; the 16 points are the first rows of the 4096), at

@@ -59,8 +59,8 @@ w, g = sp.IndexedBase("w", real=True), sp.IndexedBase("g", real=True)
 WG = sp.Sum(w[i] * g[i], (i, 1, d))
 MAX_NOTATION = ("w in R^d with ||w|| = s c (s > 0 the ratio of its norm to the radius c); "
                 "P = max_norm(., c), Srivastava et al.'s projection onto ||w|| <= c; g an "
-                "arbitrary test vector (P(w).g for every g determines P(w)); deterministic (p = 0: no "
-                "mask)")
+                "arbitrary test vector (P(w).g for every g determines P(w)); deterministic "
+                "(p = 0: no mask)")
 MAX_SOURCE = "seed 003 ('Max-Norm Regularization'); Srivastava et al. 2014, sec. 5.1"
 
 
