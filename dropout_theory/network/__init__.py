@@ -6,6 +6,7 @@ and broadcast over a leading sample axis so S mask draws are one batched computa
 """
 from .batched import ReplicaLinear
 from .batchnorm import BatchNorm1d
+from .concrete import ConcreteRegularizer
 from .dropout import Dropout, bernoulli_mask
 from .gradcheck import GradcheckResult, check_gradients, fd_step, rounding_bound
 from .layers import (SELU, SELU_ALPHA, SELU_SCALE, Linear, Quadratic, ReLU, Sequential, Sigmoid,
@@ -23,7 +24,8 @@ __all__ = [
     "Module", "Sequential", "Linear", "ReLU", "Sigmoid", "Tanh", "Softplus", "SELU", "Quadratic",
     "Softmax", "SELU_ALPHA", "SELU_SCALE", "CrossEntropyLoss", "MSELoss",
     "Dropout", "bernoulli_mask", "StandardDropout", "SpatialDropout", "GaussianDropout",
-    "AlphaDropout", "ALPHA_PRIME", "DropBlock", "dropblock_gamma", "ConcreteDropout", "NoiseLayer",
+    "AlphaDropout", "ALPHA_PRIME", "DropBlock", "dropblock_gamma", "ConcreteDropout",
+    "ConcreteRegularizer", "NoiseLayer",
     "UOut",
     "DropConnect", "TargetedDropout", "max_norm", "ReplicaLinear", "DropoutRNN", "BatchNorm1d",
     "SGD", "IterateAverage", "step_schedule", "exponential_schedule", "fit",

@@ -2,6 +2,8 @@
 
 Features sit on the last axis and the batch on the axis before it: ``(N, C)`` is one batch,
 ``(S, N, C)`` is S batches (mask draws) normalised separately, as S PyTorch calls would be.
+With ``ncl=True`` the input is PyTorch's ``(N, C, L)`` (or ``(S, N, C, L)``): each channel is
+normalised over the batch and length axes together.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ class BatchNorm1d(Module):
     .. math:: y = \gamma \, \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta
 
     Parameters are ``weight`` (:math:`\gamma`) and ``bias`` (:math:`\beta`), as in PyTorch.
+    ``ncl=True`` reads ``(..., N, C, L)`` like ``torch.nn.BatchNorm1d`` on 3-D input: the
+    statistics of a channel run over its ``N L`` values (unbiased divisor ``N L - 1``).
 
     Examples
     --------
@@ -35,11 +39,14 @@ class BatchNorm1d(Module):
     >>> y = bn.forward(np.array([[1.0, 2.0], [3.0, 6.0]]))
     >>> bn.running_mean.round(12).tolist(), bn.running_var.round(12).tolist()
     ([0.2, 0.4], [1.1, 1.7])
+    >>> BatchNorm1d(2, ncl=True).forward(np.arange(8.0).reshape(2, 2, 2)).shape
+    (2, 2, 2)
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, *,
-                 affine: bool = True) -> None:
+                 affine: bool = True, ncl: bool = False) -> None:
         super().__init__()
+        self.ncl = bool(ncl)
         self.num_features = check_positive_int(num_features, name="num_features")
         if not (isinstance(eps, (int, float)) and eps > 0):
             raise ValueError(f"eps must be a positive number, got {eps!r}")
@@ -63,8 +70,27 @@ class BatchNorm1d(Module):
     def _gamma_beta(self):
         return self.params.get("weight", 1.0), self.params.get("bias", 0.0)
 
+    def _to_rows(self, x):
+        """``(..., N, C, L)`` as ``(..., N L, C)``: each channel's values in one column."""
+        self.ncl_shape = x.shape
+        moved = np.swapaxes(x, -1, -2)
+        return moved.reshape(x.shape[:-3] + (x.shape[-3] * x.shape[-1], x.shape[-2]))
+
+    def _from_rows(self, rows):
+        n, c, length = self.ncl_shape[-3:]
+        return np.swapaxes(rows.reshape(self.ncl_shape[:-3] + (n, length, c)), -1, -2)
+
     def forward(self, x, *, mask=None, rng=None):
         refuse_mask(self, mask)
+        if self.ncl:
+            x = check_finite_array(x, name="x", ndim_min=3)
+            if x.shape[-2] != self.num_features:
+                raise ValueError(f"x must be (..., N, {self.num_features}, L) with ncl=True, "
+                                 f"got shape {x.shape}")
+            return self._from_rows(self._forward_rows(self._to_rows(x)))
+        return self._forward_rows(x)
+
+    def _forward_rows(self, x):
         x = check_finite_array(x, name="x", ndim_min=2)
         if x.shape[-1] != self.num_features:
             raise ValueError(f"x must have {self.num_features} features on its last axis, "
@@ -101,6 +127,15 @@ class BatchNorm1d(Module):
 
     def backward(self, grad_out):
         g = np.asarray(grad_out, dtype=np.float64)
+        if self.ncl:
+            return self._from_rows(self._backward_rows(self._to_rows_grad(g)))
+        return self._backward_rows(g)
+
+    def _to_rows_grad(self, g):
+        shape = self.ncl_shape
+        return np.swapaxes(g, -1, -2).reshape(shape[:-3] + (shape[-3] * shape[-1], shape[-2]))
+
+    def _backward_rows(self, g):
         gamma, _ = self._gamma_beta()
         if "weight" in self.params:
             self.grads["weight"] = (g * self.xhat).reshape(-1, self.num_features).sum(axis=0)
@@ -114,4 +149,5 @@ class BatchNorm1d(Module):
         return self.inv_std * (dxhat - mean_d - self.xhat * mean_dx)
 
     def __repr__(self) -> str:
-        return f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+        return (f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum}"
+                + (", ncl=True)" if self.ncl else ")"))

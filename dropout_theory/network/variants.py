@@ -9,6 +9,7 @@ every variant except :class:`StandardDropout`, whose definition scales by ``q`` 
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -237,33 +238,40 @@ class AlphaDropout(NoiseLayer):
         return a * (1.0 - mask) * ALPHA_PRIME - a * self.p * ALPHA_PRIME
 
 
-def dropblock_gamma(p: float, block_size: int, height: int, width: int) -> float:
-    r"""Seed rate of DropBlock (Ghiasi et al. 2018, eq. 1) for an ``height x width`` map.
+def dropblock_gamma(p: float, block_size: int, *sizes: int) -> float:
+    r"""Seed rate of DropBlock (Ghiasi et al. 2018, eq. 1) for a map of the given ``sizes``.
 
-    .. math:: \gamma = \frac{p}{b^2}\,\frac{H W}{(H - b + 1)(W - b + 1)}
+    .. math:: \gamma = \frac{p}{b^n}\prod_{k=1}^{n}\frac{s_k}{s_k - b + 1}
 
-    With square maps this is the paper's :math:`\frac{1 - \text{keep\_prob}}{b^2}
-    \frac{f^2}{(f - b + 1)^2}`; blocks overlap, so the realised drop rate is below ``p``.
+    With a square 2-D map this is the paper's :math:`\frac{1 - \text{keep\_prob}}{b^2}
+    \frac{f^2}{(f - b + 1)^2}`; one size gives the 1-D rate. Blocks overlap, so the realised
+    drop rate is below ``p``.
 
     Examples
     --------
     >>> round(dropblock_gamma(0.1, 3, 7, 7), 6)
     0.021778
+    >>> round(dropblock_gamma(0.1, 3, 7), 6)
+    0.046667
     """
     p = check_p(p)
     b = check_positive_int(block_size, name="block_size")
-    if b > min(height, width):
-        raise ValueError(f"block_size must not exceed the feature map {height}x{width}, got {b}")
-    return p / b**2 * height * width / ((height - b + 1) * (width - b + 1))
+    if not sizes:
+        raise ValueError("dropblock_gamma needs the map's sizes")
+    if b > min(sizes):
+        raise ValueError(f"block_size must not exceed the feature map "
+                         f"{'x'.join(map(str, sizes))}, got {b}")
+    return p / b ** len(sizes) * math.prod(s / (s - b + 1) for s in sizes)
 
 
 class DropBlock(NoiseLayer):
-    r"""DropBlock on ``(..., N, C, H, W)``: zero ``block_size`` squares, then renormalise.
+    r"""DropBlock on ``(..., N, C, H, W)`` (``n_spatial=2``) or ``(..., N, C, L)``
+    (``n_spatial=1``): zero blocks of side ``block_size``, then renormalise.
 
     Seeds :math:`\sim \mathrm{Bernoulli}(\gamma)` (:func:`dropblock_gamma`) sit where a whole
-    block fits; each seed zeroes the block at its top-left corner. Kept units are scaled by
-    ``count(M) / count_ones(M)`` over each ``(N, C, H, W)`` draw, as in the paper's
-    algorithm. An injected mask is the final 0/1 block mask of ``x``'s shape.
+    block fits; each seed zeroes the block at its top-left corner (:meth:`block_mask`). Kept
+    units are scaled by ``count(M) / count_ones(M)`` over each ``(N, C, *spatial)`` draw, as
+    in the paper's algorithm. An injected mask is the final 0/1 block mask of ``x``'s shape.
 
     .. math:: y = x \odot M \, \frac{|M|}{\sum M}
 
@@ -272,36 +280,51 @@ class DropBlock(NoiseLayer):
     >>> mask = np.ones((1, 1, 2, 2)); mask[..., 0, 0] = 0.0
     >>> DropBlock(p=0.1, block_size=1).forward(np.ones((1, 1, 2, 2)), mask=mask).sum()
     np.float64(4.0)
+    >>> DropBlock(p=0.1, block_size=2, n_spatial=1).block_mask(np.array([0, 1, 0])).tolist()
+    [1.0, 0.0, 0.0, 1.0]
     """
 
-    min_ndim = 4
-
-    def __init__(self, p: float = 0.1, *, block_size: int = 3,
+    def __init__(self, p: float = 0.1, *, block_size: int = 3, n_spatial: int = 2,
                  rng: np.random.Generator | None = None) -> None:
         super().__init__(p, rng=rng)
         self.block_size = check_positive_int(block_size, name="block_size")
+        if n_spatial not in (1, 2):
+            raise ValueError(f"n_spatial must be 1 or 2, got {n_spatial!r}")
+        self.n_spatial = n_spatial
+        self.min_ndim = n_spatial + 2
+
+    def block_mask(self, seeds) -> np.ndarray:
+        """The 0/1 keep mask of a map from its seeds: ``seeds`` (nonzero = seed) has the
+        map's shape with each spatial size ``s`` replaced by ``s - block_size + 1`` (the
+        positions where a whole block fits); each seed zeroes the block it starts."""
+        seeds = np.asarray(seeds) != 0
+        b, n = self.block_size, self.n_spatial
+        valid = seeds.shape[-n:]
+        blocked = np.zeros(seeds.shape[:-n] + tuple(v + b - 1 for v in valid), dtype=bool)
+        for offset in itertools.product(range(b), repeat=n):
+            window = tuple(slice(o, o + v) for o, v in zip(offset, valid))
+            blocked[(Ellipsis, *window)] |= seeds
+        return (~blocked).astype(np.float64)
 
     def _draw(self, shape, rng):
         if self.p == 1.0:
             # Overlapping blocks at rate gamma need not cover the map; p = 1 means drop all.
             return np.zeros(shape)
-        b, (h, w) = self.block_size, shape[-2:]
-        gamma = dropblock_gamma(self.p, b, h, w)
-        seeds = rng.random(shape[:-2] + (h - b + 1, w - b + 1)) < gamma
-        blocked = np.zeros(shape, dtype=bool)
-        for di in range(b):
-            for dj in range(b):
-                blocked[..., di:di + h - b + 1, dj:dj + w - b + 1] |= seeds
-        return (~blocked).astype(np.float64)
+        b, sizes = self.block_size, shape[-self.n_spatial:]
+        gamma = dropblock_gamma(self.p, b, *sizes)
+        valid = tuple(s - b + 1 for s in sizes)
+        return self.block_mask(rng.random(shape[:-self.n_spatial] + valid) < gamma)
 
     def _factor(self, mask):
-        kept = mask.sum(axis=(-4, -3, -2, -1), keepdims=True)
-        size = np.prod(mask.shape[-4:])
+        axes = tuple(range(-self.n_spatial - 2, 0))
+        kept = mask.sum(axis=axes, keepdims=True)
+        size = np.prod(mask.shape[-self.n_spatial - 2:])
         # Everything dropped (p = 1): zeros, not 0/0.
         return np.divide(mask * size, kept, out=np.zeros_like(mask), where=kept > 0)
 
     def __repr__(self) -> str:
-        return f"DropBlock(p={self.p}, block_size={self.block_size})"
+        return (f"DropBlock(p={self.p}, block_size={self.block_size}, "
+                f"n_spatial={self.n_spatial})")
 
 
 class ConcreteDropout(NoiseLayer):

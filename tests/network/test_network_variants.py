@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 import pytest
 
+from dropout_theory.network import check_gradients, rounding_bound
 from dropout_theory.network import (
     ALPHA_PRIME, SELU_ALPHA, SELU_SCALE, AlphaDropout, BatchNorm1d, ConcreteDropout, DropBlock,
     DropConnect, Dropout, DropoutRNN, GaussianDropout, Linear, SpatialDropout, StandardDropout,
@@ -292,3 +293,56 @@ def test_container_and_loss_arguments_are_checked():
         MSELoss().forward(np.zeros((2, 3)), np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"^reduction must be one of"):
         MSELoss(reduction="avg")
+
+
+def test_dropblock_1d_drops_whole_segments_and_injected_seeds_give_the_drawn_mask():
+    b, length = 3, 9
+    assert dropblock_gamma(0.2, b, length) == pytest.approx(
+        0.2 / b * length / (length - b + 1), rel=4 * np.finfo(float).eps)
+    layer = DropBlock(0.4, block_size=b, n_spatial=1, rng=RNG(11))
+    x = np.ones((64, 2, 3, length))
+    y = layer.forward(x)
+    dropped = layer.mask == 0
+    assert dropped.any() and not dropped.all()
+    # every dropped position lies in a fully dropped segment of length b
+    covered = np.zeros_like(dropped)
+    for start in range(length - b + 1):
+        whole = dropped[..., start:start + b].all(axis=-1)
+        covered[..., start:start + b] |= whole[..., None]
+    np.testing.assert_array_equal(covered, dropped)
+    np.testing.assert_allclose(y.sum(axis=(-3, -2, -1)), 2 * 3 * length, rtol=1e-13)
+    # the drawn mask is block_mask of the drawn seeds (same generator state)
+    seeds = RNG(11).random((64, 2, 3, length - b + 1)) < dropblock_gamma(0.4, b, length)
+    np.testing.assert_array_equal(layer.block_mask(seeds), layer.mask)
+
+
+def test_batchnorm1d_ncl_normalises_each_channel_over_batch_and_length():
+    rng = RNG(12)
+    x = rng.normal(loc=[[1.0], [-2.0], [0.5]], scale=[[1.0], [3.0], [0.2]], size=(5, 3, 7))
+    bn = BatchNorm1d(3, momentum=0.1, ncl=True)
+    y = bn.forward(x)
+    assert y.shape == x.shape
+    per_channel = np.moveaxis(x, 1, 0).reshape(3, -1)  # the N L = 35 values of each channel
+    mean, var = per_channel.mean(axis=1), per_channel.var(axis=1)
+    expected = (x - mean[None, :, None]) / np.sqrt(var[None, :, None] + 1e-5)
+    # both sides sum the 35 values of a channel: bound by the terms they combine
+    scale = (np.abs(x) + np.abs(mean)[None, :, None]) / np.sqrt(var[None, :, None] + 1e-5)
+    assert np.all(np.abs(y - expected) <= rounding_bound(scale, n_ops=2 * 35 + 16))
+    assert np.all(np.abs(bn.running_mean - 0.1 * mean)
+                  <= rounding_bound(np.abs(per_channel).mean(axis=1), n_ops=2 * 35 + 8))
+    squares = (per_channel ** 2).mean(axis=1) + mean ** 2
+    assert np.all(np.abs(bn.running_var - (0.9 + 0.1 * var * 35 / 34))
+                  <= rounding_bound(1.0 + squares, n_ops=4 * 35 + 16))
+    assert np.all(bn.eval().forward(x).shape == x.shape)
+    with pytest.raises(ValueError, match=r"\(\.\.\., N, 3, L\)"):
+        BatchNorm1d(3, ncl=True).forward(np.ones((5, 4, 7)))
+
+
+def test_batchnorm1d_ncl_gradients_and_sample_axis():
+    rng = RNG(13)
+    results = check_gradients(BatchNorm1d(2, ncl=True), rng.normal(size=(4, 2, 3)), rng=rng)
+    assert all(r.ok for r in results), [(r.name, r.worst_ratio) for r in results]
+    x = rng.normal(size=(3, 4, 2, 5))  # S = 3 batches of (N, C, L)
+    together = BatchNorm1d(2, ncl=True).forward(x)
+    for s in range(3):
+        np.testing.assert_array_equal(together[s], BatchNorm1d(2, ncl=True).forward(x[s]))
