@@ -144,7 +144,7 @@ def _counted(identity, columns, groups, drop, n_nodes):
     if tiny.any():
         left_out = np.tile(tiny, n_nodes)
         cover = (np.abs(mids[left_out]) + rads[left_out]).max(axis=0)
-        mass = float(left_out.sum()) * TINY_WEIGHT * (1 + rel) * (1 + weight_error)
+        mass = float(left_out.sum()) * 2 * TINY_WEIGHT * (1 + weight_error)
         mids, rads = mids[~left_out], rads[~left_out]
         mids = np.vstack([mids, np.zeros((1, mids.shape[1]))])
         rads = np.vstack([rads, cover[None, :]])

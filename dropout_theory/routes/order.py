@@ -14,10 +14,10 @@ off by a constant factor (an error of the quantity's own order) is no approximat
 tolerance is chosen: orders are integers (or half-integers, for central limit rates like
 :math:`d^{-1/2}`, and then slopes are rounded to halves) and slopes are rounded. When the
 parameter is a size ``d`` (a width), ``h = 1/d`` over the sizes of the declared range, each
-with its arrays drawn again, enumerated through exchangeable blocks where the model has them. The order cannot be measured
-(``inconclusive``) without a window of a decade, when the window's local slopes do not all
-round to the fitted order (it straddles a change of regime), or where the exact route cannot
-enumerate.
+with its arrays drawn again, enumerated through exchangeable blocks where the model has
+them. The order cannot be measured (``inconclusive``) without a window of a decade, when
+the window's local slopes do not all round to the fitted order (it straddles a change of
+regime), or where the exact route cannot enumerate.
 """
 from __future__ import annotations
 

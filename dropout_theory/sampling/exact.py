@@ -11,8 +11,8 @@ from scipy.special import roots_hermitenorm, roots_legendre
 from .._validation import check_p
 from .tolerance import gamma
 
-__all__ = ["enumerate_masks", "enumerate_counts", "count_masks", "exact_mean", "exact_moments", "gauss_rule",
-           "MAX_NODES", "probability_error", "TINY_WEIGHT"]
+__all__ = ["enumerate_masks", "enumerate_counts", "count_masks", "exact_mean", "exact_moments",
+           "gauss_rule", "MAX_NODES", "probability_error", "TINY_WEIGHT"]
 
 MAX_MASK_BITS = 24
 #: most quadrature nodes per variable (exact up to polynomial degree 2 * MAX_NODES - 1)
@@ -76,8 +76,9 @@ def enumerate_counts(groups: tuple, p: float):
     probabilities ``prod_g C(r_g, k_g) q^k_g p^(r_g - k_g)`` and the weights' relative error
     against the declared ``p`` (one rounding per factor, plus :func:`probability_error` per
     position). ``tiny`` marks the patterns below :data:`TINY_WEIGHT`, whose weights are set to
-    0: their total probability is at most ``tiny.sum() * TINY_WEIGHT``, for the caller to
-    bound. Any representative mask with these counts has the same value.
+    0: each has probability below ``2 * TINY_WEIGHT`` (a computed weight below the threshold
+    errs by ``rel`` relatively, or by less than 2**-1070 where it is subnormal), for the
+    caller to bound. Any representative mask with these counts has the same value.
 
     >>> counts, weights, _, tiny = enumerate_counts((2,), 0.5)
     >>> counts.ravel().tolist(), weights.tolist(), int(tiny.sum())
@@ -90,7 +91,6 @@ def enumerate_counts(groups: tuple, p: float):
     for g, r in enumerate(groups):
         weights = weights * _binomial_weights(int(r), p)[counts[:, g]]
     rel = gamma(2 * len(groups) + 1) + sum(groups) * probability_error(1.0 - p)
-    # a weight computed below the threshold is below TINY_WEIGHT * (1 + rel) exactly
     tiny = weights < TINY_WEIGHT
     weights[tiny] = 0.0
     return counts, weights, rel, tiny

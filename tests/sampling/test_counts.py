@@ -25,7 +25,8 @@ def _block_weights(point):
 
 def _relu_unit(point, masks, noise=None):
     hidden = Dropout(1 - point["q"]).forward(np.ones(masks.shape), mask=masks)
-    return ReLU().forward(point["mu"] + hidden @ _block_weights(point) - _block_weights(point).sum())
+    weights = _block_weights(point)
+    return ReLU().forward(point["mu"] + hidden @ weights - weights.sum())
 
 
 def _identity(exchangeable, rhs=sp.Integer(0)):
