@@ -84,9 +84,24 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
     # are at most |value| + rounding_scale (the model declares the latter)
     per_sample = gamma(8 * k + 32)
 
+    variance = model.statistic == "var"
+    # Var[x] = E[(x - c)^2] - E[x - c]^2 from two means, not from batch variances: where the
+    # first-order part of a variance estimate vanishes (x two-valued and symmetric, q = 1/2)
+    # batch variances are chi-square-like and their t-test has a tail 10^5 times its nominal
+    # rate at 1e-8; as a nonlinear side the second-order part is bounded instead. c, the
+    # value without dropout, keeps the cancellation small.
+    center = float(np.asarray(model.simulate(point, np.ones((1, k)), np.zeros(1)),
+                              dtype=np.float64)[0]) if variance else 0.0
+
     def columns(masks, noise):
         values = np.asarray(model.simulate(point, masks, noise), dtype=np.float64)
-        return values[:, None], (per_sample * (np.abs(values) + scale))[:, None]
+        rads = per_sample * (np.abs(values) + scale)
+        if not variance:
+            return values[:, None], rads[:, None]
+        shifted = Ball(values, rads) - center
+        square = shifted * shifted
+        return (np.stack([shifted.mid, square.mid], axis=1),
+                np.stack([shifted.rad, square.rad], axis=1))
 
     def draw(rng, n):
         masks = bernoulli_mask((n, k), drop, rng)
@@ -120,9 +135,20 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
     else:
         n_outcomes = n_nodes << k if k <= EXACT_MAX_BITS else None
         enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
-    return Prepared([Node(model.statistic, 0)], n_outcomes if enumerable else None,
+    random = k > 0 or model.noise_degree > 0
+    if variance:
+        return Prepared([Node("mean", 0), Node("mean", 1)], n_outcomes if enumerable else None,
+                        outcomes, draw, lambda stats: (stats[1] - stats[0] * stats[0], rhs),
+                        8 * k + 32, random_nodes=[random, random],
+                        probability_nodes=[False, False], curvature=_VARIANCE_CURVATURE)
+    return Prepared([Node("mean", 0)], n_outcomes if enumerable else None,
                     outcomes, draw, lambda stats: (stats[0], rhs), 8 * k + 32,
-                    random_nodes=[k > 0 or model.noise_degree > 0], probability_nodes=[False])
+                    random_nodes=[random], probability_nodes=[False])
+
+
+def _VARIANCE_CURVATURE(box):
+    """|second derivatives| of m2 - m1^2 in (m1, m2)."""
+    return np.array([[2.0, 0.0], [0.0, 0.0]])
 
 
 def _counted(identity, columns, groups, drop, n_nodes):
