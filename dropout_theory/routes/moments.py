@@ -23,7 +23,7 @@ from ..symbolic.balls import Ball, weighted_mean
 from ..symbolic.evaluate import evaluate_ball
 
 __all__ = ["Prepared", "prepare", "claim_ball", "statistics", "undecided_events",
-           "EXACT_MAX_OUTCOMES"]
+           "VARIANCE_CURVATURE", "EXACT_MAX_OUTCOMES"]
 
 #: most outcomes (mask patterns times quadrature nodes) the exact route enumerates
 EXACT_MAX_OUTCOMES = 1 << 18
@@ -140,14 +140,14 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
         return Prepared([Node("mean", 0), Node("mean", 1)], n_outcomes if enumerable else None,
                         outcomes, draw, lambda stats: (stats[1] - stats[0] * stats[0], rhs),
                         8 * k + 32, random_nodes=[random, random],
-                        probability_nodes=[False, False], curvature=_VARIANCE_CURVATURE)
+                        probability_nodes=[False, False], curvature=VARIANCE_CURVATURE)
     return Prepared([Node("mean", 0)], n_outcomes if enumerable else None,
                     outcomes, draw, lambda stats: (stats[0], rhs), 8 * k + 32,
                     random_nodes=[random], probability_nodes=[False])
 
 
-def _VARIANCE_CURVATURE(box):
-    """|second derivatives| of m2 - m1^2 in (m1, m2)."""
+def VARIANCE_CURVATURE(box):
+    """|second derivatives| of a variance ``m2 - m1^2`` in its two means ``(m1, m2)``."""
     return np.array([[2.0, 0.0], [0.0, 0.0]])
 
 

@@ -11,11 +11,20 @@ import numpy as np
 
 from ..identity import ReplicateModel
 from ..sampling import N_BATCHES, Node, batch_statistics, generator
-from .moments import Prepared, claim_ball, prepare
+from .moments import VARIANCE_CURVATURE, Prepared, claim_ball, prepare
 from .montecarlo import judge_batches
 from .registry import route
 
 __all__ = ["replicate"]
+
+
+def _columns(model, values):
+    """One column per replicate value; for a variance, the value and its square (the
+    variance is judged as ``E(x^2) - E(x)^2`` of two means, as in the Monte Carlo route)."""
+    values = np.asarray(values, dtype=np.float64)
+    if model.statistic == "var":
+        return np.stack([values, values * values], axis=1), None
+    return values[:, None], None
 
 
 def _one_call(model, point, rng):
@@ -25,7 +34,7 @@ def _one_call(model, point, rng):
         raise ValueError(f"one_call needs replicates divisible by {N_BATCHES} and one value "
                          f"per replicate, got shape {values.shape}")
     batches = iter(values.reshape(N_BATCHES, -1))
-    return lambda _rng, n: (next(batches)[:n, None], None)
+    return lambda _rng, n: _columns(model, next(batches)[:n])
 
 
 @prepare.register
@@ -33,9 +42,13 @@ def _(model: ReplicateModel, identity, point, claim) -> Prepared:
     rhs = claim_ball(claim, point)
 
     def draw(rng, n):
-        return np.asarray(model.simulate(point, rng, n), dtype=np.float64)[:, None], None
+        return _columns(model, model.simulate(point, rng, n))
 
-    return Prepared([Node(model.statistic, 0)], None, None, draw, lambda s: (s[0], rhs), 0,
+    if model.statistic == "var":
+        return Prepared([Node("mean", 0), Node("mean", 1)], None, None, draw,
+                        lambda s: (s[1] - s[0] * s[0], rhs), 0, random_nodes=[True, True],
+                        probability_nodes=[False, False], curvature=VARIANCE_CURVATURE)
+    return Prepared([Node("mean", 0)], None, None, draw, lambda s: (s[0], rhs), 0,
                     random_nodes=[True], probability_nodes=[False])
 
 
