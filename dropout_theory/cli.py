@@ -61,8 +61,10 @@ def _add_run_options(parser) -> None:
 
 
 def _check_seed(args) -> None:
-    if not 0 <= args.seed < 1 << 63:
-        raise ValueError(f"--seed must be an integer in [0, 2**63), got {str(args.seed)[:40]}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.seed >= 1 << 63:
+        raise ValueError(f"--seed must be below 2**63, got {str(args.seed)[:40]}")
 
 
 def _check_run_options(args) -> None:

@@ -153,6 +153,7 @@ INVALID = {
     "alpha-nan": (None, ["--alpha", "nan"], "--alpha must be a false-alarm rate"),
     "budget-0": (None, ["--budget", "0"], "--budget"),
     "time-limit-nan": (None, ["--time-limit", "nan"], "--time-limit must be in"),
+    "seed-1e30": (None, ["--seed", "1" + "0" * 30], "--seed must be below 2**63"),
     # unclear messages, now naming claim, field and value
     "shape-superscript-two": (_claim("sh", "w[1]", "0", {"w": "real[\u00b2]"}), [],
                               "claim 'sh': symbol 'w': shape entry '\u00b2' must be"),
