@@ -39,8 +39,8 @@ def _params(claim: Claim) -> tuple:
         if domain == "dimension":
             low = claim.min_sizes.get(name, 1)
             if low > MAX_SIZE:
-                raise ClaimError(f"claim {escape(claim.name)!r}: an index literal exceeds the largest "
-                                 f"typical size {MAX_SIZE}")
+                raise ClaimError(f"claim {escape(claim.name)!r}: an index literal exceeds the "
+                                 f"largest typical size {MAX_SIZE}")
             params.append(Param(name, 1, np.inf, typical=(low, MAX_SIZE), integer=True,
                                 large=LARGE_SIZES))
             continue

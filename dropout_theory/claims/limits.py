@@ -58,12 +58,13 @@ MAX_ARRAY_ELEMENTS = 1 << 20
 #: most Monte Carlo samples per check (``--samples``)
 MAX_SAMPLES = 1 << 24
 #: default work budget of a file, in term-samples: Monte Carlo runs at about 5e8 per second
-#: here, so about 40 s of sampling (a 4.2e9 claim takes 10 s, the 39-claim cancellation
-#: corpus, 1.0e10 with overheads, 36 s)
-DEFAULT_BUDGET = 20_000_000_000
-#: work charged per claim for planning, the symbolic route and reporting (a trivial claim
-#: takes about 0.15 s here)
-CLAIM_OVERHEAD = 100_000_000
+#: here, so about a minute (a 4.2e9 claim takes 10 s; the 39-claim cancellation corpus,
+#: 1.4e10 with overheads, 36 s; the example files 1.5e9 to 2.8e9)
+DEFAULT_BUDGET = 30_000_000_000
+#: work charged per claim for planning, the symbolic route and reporting (0.15 s for a
+#: trivial claim, about 1 s for one of the cancellation corpus)
+CLAIM_OVERHEAD = 300_000_000
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 

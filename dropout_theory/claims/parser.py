@@ -287,7 +287,8 @@ class _Builder:
         value = _expr(self.build(node))
         allowed = {self.names.scalars[n] for n in self.names.dimensions} | set(self.bound.values())
         if not value.free_symbols <= allowed or value.is_integer is not True:
-            raise ClaimError(f"Sum bounds must be integers or dimensions, got {excerpt(str(value))}")
+            raise ClaimError(f"Sum bounds must be integers or dimensions, got "
+                             f"{excerpt(str(value))}")
         # the bound's largest magnitude over the checked sizes 1..MAX_SIZE (an outer index at
         # its own largest): d**15 would ask the numeric route for 4**15 terms
         outer = {s: self.largest[s] for s in value.free_symbols if s in self.largest}
@@ -298,7 +299,8 @@ class _Builder:
         largest = max(abs(value.xreplace({**outer, **dict(zip(dims, map(sp.Integer, sizes)))}))
                       for sizes in itertools.product(range(1, MAX_SIZE + 1), repeat=len(dims)))
         if largest > MAX_SUM_BOUND:
-            raise ClaimError(f"Sum bound {excerpt(str(value))} is too large (at most {MAX_SUM_BOUND} at the "
+            raise ClaimError(f"Sum bound {excerpt(str(value))} is too large (at most "
+                             f"{MAX_SUM_BOUND} at the "
                              f"checked sizes, up to {MAX_SIZE})")
         return value, largest
 

@@ -92,7 +92,8 @@ def _shape(text: str, dimensions: set, where: str) -> tuple:
 
 def _domains(table) -> dict:
     if not isinstance(table, dict):
-        raise ClaimError(f"[claim.symbols] must be a table of name = \"domain\", got {excerpt(table)}")
+        raise ClaimError(f"[claim.symbols] must be a table of name = \"domain\", got "
+                         f"{excerpt(table)}")
     parsed = {}
     for name, text in table.items():
         check_identifier(name, "symbol")
@@ -190,7 +191,8 @@ def _register(claim: Claim, table) -> None:
             if domain == "dimension":
                 names.dimensions.add(name)
     if not isinstance(table, dict):
-        raise ClaimError(f"[claim.random] must be a table of name = \"distribution\", got {excerpt(table)}")
+        raise ClaimError(f"[claim.random] must be a table of name = \"distribution\", got "
+                         f"{excerpt(table)}")
     for name, text in table.items():
         check_identifier(name, "random variable")
         if name in claim.domains:
@@ -278,7 +280,8 @@ def _build(entry: dict) -> Claim:
     _register(claim, entry.get("random", {}))
     defines = entry.get("define", {})
     if not isinstance(defines, dict):
-        raise ClaimError(f"[claim.define] must be a table of name = \"expression\", got {excerpt(defines)}")
+        raise ClaimError(f"[claim.define] must be a table of name = \"expression\", got "
+                         f"{excerpt(defines)}")
     for name, text in defines.items():
         check_identifier(name, "define")
         if claim.names.declared(name):

@@ -93,10 +93,10 @@ def _scratch(tmp_path):
 def _claim(name, lhs, rhs="0", symbols=None, random=None, extra=""):
     text = (f"[[claim]]\nname = {json.dumps(name)}\nlhs = {json.dumps(lhs)}\n"
             f"rhs = {json.dumps(rhs)}\n{extra}")
-    if symbols:
-        text += "[claim.symbols]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in symbols.items())
-    if random:
-        text += "[claim.random]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in random.items())
+    for table, values in (("symbols", symbols), ("random", random)):
+        if values:
+            text += f"[claim.{table}]\n" + "".join(f"{k} = {json.dumps(v)}\n"
+                                                   for k, v in values.items())
     return text
 
 
@@ -123,7 +123,8 @@ INVALID = {
     # many of everything
     "too-many-claims": ("".join(_claim(f"c{k}", "1", "1") for k in range(MAX_CLAIMS + 1)), [],
                         f"at most {MAX_CLAIMS} in one file"),
-    "too-many-symbols": (_claim("sy", "x0", "x0", {f"x{k}": "real" for k in range(MAX_NAMES + 1)}),
+    "too-many-symbols": (_claim("sy", "x0", "x0",
+                                {f"x{k}": "real" for k in range(MAX_NAMES + 1)}),
                          [], f"claim 'sy': {MAX_NAMES + 1} declared names"),
     "long-distribution-string": (_claim("big", "E(m)", "1/2", {},
                                         {"m": "Bernoulli(" + "1" * 5000 + ")"}), [],
@@ -169,7 +170,8 @@ _OK = _claim("ok", "E(m*x/q)", "x", {"q": "keep", "x": "real"}, {"m": "Bernoulli
 def _assert_clean_error(result, message):
     assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("dropout-theory: error")]
+    lines = [line for line in result.stderr.splitlines()
+             if line.startswith("dropout-theory: error")]
     assert len(lines) == 1 and message in lines[0], result.stderr[-2000:]
     assert len(result.stderr) < 2500  # a short excerpt of the input at most
 
