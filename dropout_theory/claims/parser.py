@@ -20,7 +20,8 @@ import sympy as sp
 from ..symbolic.operators import OPERATORS, Cov, E, P, Var
 
 __all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS",
-           "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT", "excerpt"]
+           "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT", "excerpt", "tree_size",
+           "check_tree_size", "MAX_TREE"]
 
 #: longest expression text accepted (claims are formulas, not programs)
 MAX_TEXT = 4000
@@ -36,6 +37,9 @@ MAX_SIZE = 4
 #: most dimensions in one Sum bound (its largest value is found over MAX_SIZE**k sizes)
 MAX_BOUND_DIMENSIONS = 5
 _MAX_DIGITS = 4000
+#: most nodes of an expression once the defines it uses are written out: defines that use
+#: each other twice (a2 = a1*(a1 + 1), a3 = a2*(a2 + 1), ...) double the tree at every step
+MAX_TREE = 50000
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -303,6 +307,31 @@ class _Builder:
                              f"{MAX_SUM_BOUND} at the "
                              f"checked sizes, up to {MAX_SIZE})")
         return value, largest
+
+
+def tree_size(expr, limit: int = MAX_TREE) -> int:
+    """Nodes of ``expr`` as a tree (shared subexpressions counted each time they occur),
+    counted over the shared graph in linear time; stops counting above ``limit``."""
+    sizes: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in sizes:
+            continue
+        if ready:
+            sizes[node] = min(1 + sum(sizes[a] for a in node.args), limit + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args if a not in sizes)
+    return sizes[expr]
+
+
+def check_tree_size(expr, what: str):
+    """``expr``, or ClaimError when it is larger than :data:`MAX_TREE` nodes as a tree."""
+    if tree_size(expr) > MAX_TREE:
+        raise ClaimError(f"{what} has more than {MAX_TREE} nodes once its defines are written "
+                         f"out")
+    return expr
 
 
 def _is_event(value) -> bool:

@@ -18,7 +18,7 @@ from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
 from .parser import (MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace, check_identifier,
-                     parse_expression)
+                     check_tree_size, parse_expression)
 
 __all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "RELATIONS"]
 
@@ -287,12 +287,14 @@ def _build(entry: dict) -> Claim:
         if claim.names.declared(name):
             raise ClaimError(f"define {name!r} clashes with a declared name")
         try:
-            claim.names.defines[name] = parse_expression(text, claim.names)
+            claim.names.defines[name] = check_tree_size(parse_expression(text, claim.names),
+                                                        "the expression")
         except ClaimError as exc:
             raise ClaimError(f"define {name!r}: {exc}") from None
     for side in ("lhs", "rhs"):
         try:
-            value = parse_expression(claim.text[side], claim.names)
+            value = check_tree_size(parse_expression(claim.text[side], claim.names),
+                                    "the expression")
         except ClaimError as exc:
             raise ClaimError(f"{side}: {exc}") from None
         outside = _random_outside(value, claim.names)

@@ -113,6 +113,10 @@ INVALID = {
     "over-a-lowered-budget": (_claim("small", "E(m*x/q)", "x", {"q": "keep", "x": "real"},
                                      {"m": "Bernoulli(q)"}), ["--budget", "1000"],
                               "exceeds the budget of 1e+03"),
+    "defines-doubling-40-times": (_claim("dag", "a40", "0", {"x": "real"}) + "[claim.define]\n"
+                                  + 'a1 = "x + 1"\n' + "".join(f'a{k + 1} = "a{k}*(a{k} + 1)"\n'
+                                                              for k in range(1, 40)),
+                                  [], "claim 'dag': define 'a15': the expression has more than"),
     # towers and huge literals
     "literal-shape-1e8": (_claim("s8", "w[1]", "0", {"w": "real[100000000]"}), [],
                           "claim 's8': symbol 'w': shape entry 100000000 is larger"),
