@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..sampling import DEFAULT_ALPHA
+from ..symbolic.budget import set_time_limit
 from .compile import to_identity
 from .limits import DEFAULT_BUDGET, check_budget
 from .parser import ClaimError, parse_expression
@@ -57,18 +58,20 @@ def load_identities(source) -> list:
 
 def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
           alpha: float = DEFAULT_ALPHA, n_points: int = 4, progress=None,
-          budget: int = DEFAULT_BUDGET):
+          budget: int = DEFAULT_BUDGET, time_limit: float | None = None):
     """Check claims; returns ``(verdicts, meta)`` as :func:`dropout_theory.verify.verify`.
 
     ``source`` is a claim file (path), one claim (dict), a list of claims or
     ``{"claim": [...]}``; :func:`dropout_theory.report.to_json` turns the result into the
     CLI's ``--json`` document. Invalid input, and claims whose estimated work exceeds
     ``budget`` (:mod:`.limits`), raise :class:`ClaimError` (a ``ValueError``).
+    ``time_limit`` (seconds) replaces the symbolic route's default limit for this call.
     """
     from ..verify import verify
     claims = _validated(source)
     check_budget(claims, n_samples=n_samples, n_points=n_points, budget=budget)
     identities = load_identities(claims)
+    previous = set_time_limit(time_limit) if time_limit is not None else None
     try:
         return verify(identities, root=seed, n_samples=n_samples, alpha=alpha,
                       n_points=n_points, progress=progress)
@@ -76,6 +79,9 @@ def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
         raise
     except ValueError as exc:  # a claim illegal at some point (Bernoulli(2 q) at q = 0.7)
         raise ClaimError(str(exc)) from None
+    finally:
+        if previous is not None:
+            set_time_limit(previous)
 
 
 def check_claim(*, name: str, lhs: str, rhs: str, relation: str = "==", symbols=None,
