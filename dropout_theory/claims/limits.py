@@ -195,7 +195,7 @@ def _terms(expr, env: dict) -> int:
     whose nesting the parser bounds)."""
     if isinstance(expr, sp.Sum):
         inner, count = dict(env), 1
-        for index, low, high in expr.limits:
+        for index, low, high in reversed(expr.limits):  # SymPy lists the innermost first
             hi, lo = high.xreplace(inner), low.xreplace(inner)
             # a lower bound with an outer index is taken at 1 (an upper estimate of the count)
             if not lo.is_Integer or any(not v.is_positive for v in low.free_symbols):

@@ -14,10 +14,11 @@ simplification), so the symbolic route also runs under a wall-clock limit,
 The limit is a ``SIGALRM`` interval timer whose handler raises in the main thread: SymPy is
 pure Python, so the exception arrives between two bytecodes and unwinds through ``finally``
 blocks and ``with`` statements like any other exception (SymPy's caches only store results
-of calls that returned). It is only armed in the main thread, and only when no other
-``ITIMER_REAL`` timer is running (pytest-timeout, an application's own alarm): then the
-route runs without a limit rather than disturb a timer it does not own. The previous handler
-and timer are restored on exit.
+of calls that returned). One long call into C (a huge integer power) is not interrupted
+until it returns; the claim parser's limits on literals and exponents keep those short. It
+is only armed in the main thread, and only when no other ``ITIMER_REAL`` timer is running
+(pytest-timeout, an application's own alarm): then the route runs without a limit rather
+than disturb a timer it does not own. The previous handler and timer are restored on exit.
 """
 from __future__ import annotations
 
@@ -80,6 +81,7 @@ def time_limit(seconds: float | None = None):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
 
 #: most nested summation indices in one expanded term (canonical renaming tries k! orders)
 MAX_NESTED_SUMS = 6

@@ -278,3 +278,28 @@ def test_a_real_interpreter_too(tmp_path):
                             capture_output=True, text=True, timeout=TIME_LIMIT,
                             preexec_fn=_cap_memory)
     _assert_clean_error(result, "claim 'u1': random 'm': invalid Bernoulli probability 'I'")
+
+
+def test_the_estimate_multiplies_nested_sums_and_counts_every_claim():
+    from dropout_theory.claims import ClaimError, claim_from_dict
+    from dropout_theory.claims.limits import CLAIM_OVERHEAD, check_budget, estimate
+    base = {"name": "n", "rhs": "0", "symbols": {"d": "dimension", "w": "real[d]"}}
+    single = claim_from_dict({**base, "lhs": "Sum(w[i], (i, 1, d))"})
+    nested = claim_from_dict({**base, "lhs": "Sum(Sum(w[i]*w[j], (j, 1, i)), (i, 1, 1000))"})
+    # at d = 4: the sum, 4 copies of its body w[i] (one node), the rhs 0; nested: 1000 * (up
+    # to 1000, i at its largest) terms w[i]*w[j] of 3 nodes (SymPy merges the two sums into
+    # one with two limits, the inner one first)
+    assert estimate(single, n_samples=1, n_points=4).terms == 1 + 4 * 1 + 1
+    assert estimate(nested, n_samples=1, n_points=4).terms == 1 + 1000 * 1000 * 3 + 1
+    random = claim_from_dict({"name": "r", "lhs": "E(m*x/q)", "rhs": "x",
+                              "symbols": {"q": "keep", "x": "real"},
+                              "random": {"m": "Bernoulli(q)"}})
+    work = estimate(random, n_samples=1000, n_points=4)
+    assert (work.samples, work.points) == (1000, 4 + 2)   # two domain edges
+    assert check_budget([random], n_samples=1000, n_points=4, budget=work.total
+                        + CLAIM_OVERHEAD)
+    with pytest.raises(ClaimError, match="claim 'r': estimated work"):
+        check_budget([random], n_samples=1000, n_points=4, budget=work.total - 1)
+    with pytest.raises(ClaimError, match="2 claims: estimated work"):
+        check_budget([random, random], n_samples=1000, n_points=4,
+                     budget=work.total + CLAIM_OVERHEAD + 1)
