@@ -25,6 +25,8 @@ from types import SimpleNamespace
 
 import pytest
 
+import dropout_theory.report  # noqa: F401  (imported before forking: the children share them,
+import dropout_theory.verify  # noqa: F401  and a capped child need not map new libraries)
 from dropout_theory import cli
 from dropout_theory.claims.limits import (MAX_CLAIMS, MAX_FILE_BYTES, MAX_NAMES,
                                           MAX_SAMPLES)
@@ -34,13 +36,20 @@ TIME_LIMIT = 40            # seconds per case; the slowest legal case takes abou
 FAST = ["--samples", "4096", "--points", "1"]
 
 
-def _cap_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+def _cap_memory(cap=MEMORY_CAP):
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def _address_space() -> int:
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmSize:"))
+    return int(line.split()[1]) * 1024
 
 
 def _child(argv, out, err) -> int:
     try:
-        _cap_memory()
+        # _run.headroom: cap at what the child already maps plus this (a MemoryError on demand)
+        _cap_memory(_address_space() + _run.headroom if _run.headroom else MEMORY_CAP)
         os.dup2(out, 1)
         os.dup2(err, 2)
         sys.stdout = open(1, "w", closefd=False)
@@ -83,6 +92,7 @@ def _run(*argv, tmp=None):
 
 
 _run.count = 0
+_run.headroom = None
 
 
 @pytest.fixture(autouse=True)
@@ -303,3 +313,18 @@ def test_the_estimate_multiplies_nested_sums_and_counts_every_claim():
     with pytest.raises(ClaimError, match="2 claims: estimated work"):
         check_budget([random, random], n_samples=1000, n_points=4,
                      budget=work.total + CLAIM_OVERHEAD + 1)
+
+
+def test_out_of_memory_is_a_clean_error(tmp_path):
+    """Under a cap of 16 MB more than it already maps, a legal claim whose samples need more
+    (batches of 1000-entry normal arrays) ends as exit 2 with a message, not a traceback."""
+    path = tmp_path / "claims.toml"
+    path.write_text(_claim("mem", "P(Sum(g[i]**2, (i, 1, 1000)) > 1000)", "1/2", {},
+                           {"g": "Normal(0, 1)[1000]"}))
+    _run.headroom = 16 << 20
+    try:
+        result = _run("check", str(path), "--samples", str(1 << 16), "--points", "1",
+                      "--budget", str(10 ** 15))
+    finally:
+        _run.headroom = None
+    _assert_clean_error(result, "needs more memory than is available (MemoryError)")
