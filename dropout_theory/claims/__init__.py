@@ -13,10 +13,11 @@ Examples
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..sampling import DEFAULT_ALPHA
-from ..symbolic.budget import set_time_limit
+from ..symbolic.budget import set_time_limit, total_time_limit
 from .compile import to_identity
 from .limits import DEFAULT_BUDGET, check_budget
 from .parser import ClaimError, parse_expression
@@ -65,16 +66,19 @@ def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
     ``{"claim": [...]}``; :func:`dropout_theory.report.to_json` turns the result into the
     CLI's ``--json`` document. Invalid input, and claims whose estimated work exceeds
     ``budget`` (:mod:`.limits`), raise :class:`ClaimError` (a ``ValueError``).
-    ``time_limit`` (seconds) replaces the symbolic route's default limit for this call.
+    ``time_limit`` (seconds) replaces the symbolic route's default limit for this call, and
+    the claims' symbolic routes then share 4 times that (as ``dropout-theory check`` does).
     """
     from ..verify import verify
     claims = _validated(source)
     check_budget(claims, n_samples=n_samples, n_points=n_points, budget=budget)
     identities = load_identities(claims)
     previous = set_time_limit(time_limit) if time_limit is not None else None
+    total = total_time_limit(4 * time_limit) if time_limit is not None else nullcontext()
     try:
-        return verify(identities, root=seed, n_samples=n_samples, alpha=alpha,
-                      n_points=n_points, progress=progress)
+        with total:
+            return verify(identities, root=seed, n_samples=n_samples, alpha=alpha,
+                          n_points=n_points, progress=progress)
     except ClaimError:
         raise
     except ValueError as exc:  # a claim illegal at some point (Bernoulli(2 q) at q = 0.7)

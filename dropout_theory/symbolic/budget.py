@@ -8,7 +8,8 @@ are still judged numerically.
 The estimate cannot foresee everything (an expansion that cancels late, a slow
 simplification), so the symbolic route also runs under a wall-clock limit,
 :func:`time_limit` (:data:`TIME_LIMIT` seconds, 30 by default; ``dropout-theory check
---time-limit`` sets it): past it the route stops with :class:`SymbolicTimeout` (a
+--time-limit`` sets it, and a file's routes share 4 times that, :func:`total_time_limit`):
+past it the route stops with :class:`SymbolicTimeout` (a
 :class:`~.expectation.NoClosedForm`), says ``inconclusive``, and the numeric routes go on.
 
 The limit is a ``SIGALRM`` interval timer whose handler raises in the main thread: SymPy is
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from contextlib import contextmanager
 
 import sympy as sp
@@ -32,10 +34,11 @@ from .expectation import NoClosedForm
 from .operators import Cov, Var
 
 __all__ = ["MAX_NESTED_SUMS", "MAX_TERMS", "symbolic_size", "TIME_LIMIT", "SymbolicTimeout",
-           "time_limit", "set_time_limit"]
+           "time_limit", "set_time_limit", "total_time_limit"]
 
 #: seconds the symbolic route may take per statement before it says ``inconclusive``
 TIME_LIMIT = 30.0
+_DEADLINE = None  # time.monotonic() after which no symbolic route starts (total_time_limit)
 
 
 class SymbolicTimeout(NoClosedForm):
@@ -63,6 +66,12 @@ def time_limit(seconds: float | None = None):
     a**3 + 3*a**2 + 3*a + 1
     """
     seconds = TIME_LIMIT if seconds is None else seconds
+    if _DEADLINE is not None:
+        left = _DEADLINE - time.monotonic()
+        if left <= 0:
+            raise SymbolicTimeout("the symbolic routes of this run used up their total time "
+                                  "limit (4 x --time-limit)")
+        seconds = min(seconds, left)
     armable = (hasattr(signal, "setitimer")
                and threading.current_thread() is threading.main_thread()
                and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
@@ -81,6 +90,20 @@ def time_limit(seconds: float | None = None):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def total_time_limit(seconds: float):
+    """All symbolic routes run in the body share ``seconds``: each gets at most what is left
+    (and its own :data:`TIME_LIMIT`), and once nothing is left each says ``inconclusive`` at
+    once. ``dropout-theory check`` gives a file 4 x ``--time-limit``, so a file of many slow
+    claims cannot take claims x the limit."""
+    global _DEADLINE
+    previous, _DEADLINE = _DEADLINE, time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _DEADLINE = previous
 
 
 #: most nested summation indices in one expanded term (canonical renaming tries k! orders)
