@@ -8,11 +8,12 @@ ask for, refused with a named reason above :data:`DEFAULT_BUDGET` (``--budget`` 
 
 The estimate (in "term-samples", about one elementwise NumPy operation each):
 
-    work(claim) = points x (samples if the claim is random else 1)
+    work(claim) = points x (max(samples, 2**18) if the claim is random else 1)
                   x (size of lhs and rhs with every Sum written out at the checked sizes
                      + elements of every array)
 
-where a ``Sum`` counts its body times the number of its terms with dimensions at their
+(2**18 is the most outcomes the exact route enumerates in place of sampling) where a
+``Sum`` counts its body times the number of its terms with dimensions at their
 largest typical size (:data:`~.parser.MAX_SIZE`, or the smallest size an index literal
 needs) and every outer index at its largest value, so nested sums multiply; every ``P``
 event, ``E``, ``Var`` and ``Cov`` node counts with its argument; ``points`` is the typical
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..routes.moments import EXACT_MAX_OUTCOMES
 from ..symbolic.operators import OPERATORS
 from .parser import MAX_SIZE, MAX_TEXT, ClaimError, excerpt
 
@@ -59,9 +61,9 @@ MAX_SHAPE_ENTRY = 4096
 MAX_ARRAY_ELEMENTS = 1 << 20
 #: most Monte Carlo samples per check (``--samples``)
 MAX_SAMPLES = 1 << 24
-#: default work budget of a file, in term-samples: Monte Carlo runs at about 5e8 per second
-#: here, so about a minute (a 4.2e9 claim takes 10 s; the 39-claim cancellation corpus,
-#: 1.4e10 with overheads, 36 s; the example files 1.5e9 to 2.8e9)
+#: default work budget of a file, in term-samples: Monte Carlo runs at about 1e9 per second
+#: here, so about 30 s of sampling (an 8.8e9 claim takes 10 s; the 39-claim cancellation
+#: corpus, 1.6e10 with overheads, 36 s; the example files 1.7e9 to 4.0e9)
 DEFAULT_BUDGET = 30_000_000_000
 #: work charged per claim for planning, the symbolic route and reporting (0.15 s for a
 #: trivial claim, about 1 s for one of the cancellation corpus)
@@ -236,7 +238,9 @@ def estimate(claim, *, n_samples: int, n_points: int) -> Work:
                                         for op in OPERATORS.values())
     edges = sum(1 for d, s in claim.domains.values() if d != "dimension" and not s)
     points = n_points + edges + len(claim.names.dimensions)
-    return Work(claim.name, terms, arrays, n_samples if random else 1, points)
+    # the exact route may enumerate up to EXACT_MAX_OUTCOMES outcomes instead of sampling
+    samples = max(n_samples, EXACT_MAX_OUTCOMES) if random else 1
+    return Work(claim.name, terms, arrays, samples, points)
 
 
 def check_budget(claims, *, n_samples: int, n_points: int, budget: int) -> list[Work]:
