@@ -40,16 +40,9 @@ def _cap_memory(cap=MEMORY_CAP):
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def _address_space() -> int:
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmSize:"))
-    return int(line.split()[1]) * 1024
-
-
 def _child(argv, out, err) -> int:
     try:
-        # _run.headroom: cap at what the child already maps plus this (a MemoryError on demand)
-        _cap_memory(_address_space() + _run.headroom if _run.headroom else MEMORY_CAP)
+        _cap_memory()
         os.dup2(out, 1)
         os.dup2(err, 2)
         sys.stdout = open(1, "w", closefd=False)
@@ -92,7 +85,6 @@ def _run(*argv, tmp=None):
 
 
 _run.count = 0
-_run.headroom = None
 
 
 @pytest.fixture(autouse=True)
@@ -317,17 +309,25 @@ def test_the_estimate_multiplies_nested_sums_and_counts_every_claim():
 
 
 def test_out_of_memory_is_a_clean_error(tmp_path):
-    """Under a cap of 16 MB more than it already maps, a legal claim whose samples need more
-    (batches of 1000-entry normal arrays) ends as exit 2 with a message, not a traceback."""
+    """A fresh interpreter capped at 8 MB above the address space the same claim needs at 64
+    samples: at 2**20 samples (the Monte Carlo batches of 1000-entry normal arrays take about
+    30 MB more here) it runs out of memory and ends as exit 2 with a message, not a
+    traceback. (A forked child would reuse the test process's free heap, so the cap is
+    measured on a fresh interpreter.)"""
     path = tmp_path / "claims.toml"
     path.write_text(_claim("mem", "P(Sum(g[i]**2, (i, 1, 1000)) > 1000)", "1/2", {},
                            {"g": "Normal(0, 1)[1000]"}))
-    _run.headroom = 16 << 20
-    try:
-        result = _run("check", str(path), "--samples", str(1 << 16), "--points", "1",
-                      "--budget", str(10 ** 15))
-    finally:
-        _run.headroom = None
+    argv = ["check", str(path), "--points", "1", "--budget", str(10 ** 15)]
+    probe = ("import sys\nfrom dropout_theory.cli import main\ncode = main(sys.argv[1:])\n"
+             "status = open('/proc/self/status').read()\n"
+             "print(int(status.split('VmPeak:')[1].split()[0]) * 1024)\nsys.exit(code)")
+    small = subprocess.run([sys.executable, "-c", probe, *argv, "--samples", "64"],
+                           capture_output=True, text=True, timeout=TIME_LIMIT)
+    assert small.returncode in (0, 1), small.stderr[-2000:]
+    cap = int(small.stdout.strip().splitlines()[-1]) + (8 << 20)
+    result = subprocess.run([sys.executable, "-m", "dropout_theory", *argv,
+                             "--samples", str(1 << 20)], capture_output=True, text=True,
+                            timeout=TIME_LIMIT, preexec_fn=lambda: _cap_memory(cap))
     _assert_clean_error(result, "needs more memory than is available (MemoryError)")
 
 
