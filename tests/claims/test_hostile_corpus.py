@@ -40,9 +40,14 @@ def _cap_memory(cap=MEMORY_CAP):
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
+def _mapped() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+
+
 def _child(argv, out, err) -> int:
-    try:
-        _cap_memory()
+    try:  # 3 GB, or 1 GB beyond what the (forked) test process already maps if that is more
+        _cap_memory(max(MEMORY_CAP, _mapped() + (1 << 30)))
         os.dup2(out, 1)
         os.dup2(err, 2)
         sys.stdout = open(1, "w", closefd=False)
