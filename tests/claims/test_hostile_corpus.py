@@ -108,7 +108,7 @@ def _claim(name, lhs, rhs="0", symbols=None, random=None, extra=""):
 
 
 _SUM14 = " + ".join(f"a{k}" for k in range(14))
-#: id -> (claim file text, extra arguments, exit codes allowed, text stderr must contain)
+#: id -> (claim file text or None for a valid one, extra arguments, text the error must contain)
 INVALID = {
     # small files, huge work
     "bound-over-14-dimensions": (_claim("b14", f"Sum(1, (j, 1, {_SUM14}))", "0",
