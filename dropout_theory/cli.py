@@ -7,8 +7,15 @@ import math
 import sys
 
 from ._validation import check_positive_int
+from .claims.limits import DEFAULT_BUDGET, MAX_SAMPLES, escape
 from .sampling import DEFAULT_ALPHA
 from .sampling.tolerance import MIN_ALPHA
+from .symbolic.budget import TIME_LIMIT, set_time_limit, total_time_limit
+
+#: most typical points per statement (``--points``)
+MAX_POINTS = 256
+#: longest error message printed (untrusted input is echoed only in short excerpts anyway)
+_MAX_MESSAGE = 2000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,10 +48,12 @@ def _add_run_options(parser) -> None:
     """``--seed --samples --points --alpha --json``, shared by ``verify`` and ``check``."""
     parser.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
     parser.add_argument("--samples", type=int, default=1 << 17,
-                        help="Monte Carlo samples per check (default 131072)")
+                        help=f"Monte Carlo samples per check (default 131072, at most "
+                             f"{MAX_SAMPLES})")
     parser.add_argument("--points", type=int, default=4,
-                        help="typical parameter points per statement (default 4); edges, the "
-                             "smallest and, without a proof, larger sizes are added")
+                        help=f"typical parameter points per statement (default 4, at most "
+                             f"{MAX_POINTS}); edges, the smallest and, without a proof, larger "
+                             f"sizes are added")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                         help="family-wise false-alarm rate of the run (default 1e-6, at "
                              "least 1e-300)")
@@ -54,12 +63,18 @@ def _add_run_options(parser) -> None:
 def _check_seed(args) -> None:
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.seed >= 1 << 63:
+        raise ValueError(f"--seed must be below 2**63, got {str(args.seed)[:40]}")
 
 
 def _check_run_options(args) -> None:
     _check_seed(args)
     check_positive_int(args.samples, name="--samples")
     check_positive_int(args.points, name="--points")
+    if args.samples > MAX_SAMPLES:
+        raise ValueError(f"--samples must be at most {MAX_SAMPLES}, got {str(args.samples)[:40]}")
+    if args.points > MAX_POINTS:
+        raise ValueError(f"--points must be at most {MAX_POINTS}, got {str(args.points)[:40]}")
     if not MIN_ALPHA <= args.alpha < 1.0 or math.isnan(args.alpha):
         raise ValueError(f"--alpha must be a false-alarm rate in [{MIN_ALPHA:g}, 1), got "
                          f"{args.alpha!r}")
@@ -70,6 +85,13 @@ def _add_check(sub) -> None:
                                        "all hold")
     chk.add_argument("file", help="claim file (TOML with [[claim]] tables)")
     _add_run_options(chk)
+    chk.add_argument("--budget", type=int, default=DEFAULT_BUDGET,
+                     help=f"work budget of the file in term-samples, estimated before any work "
+                          f"(default {DEFAULT_BUDGET:.3g}; see README, Safety)")
+    chk.add_argument("--time-limit", type=float, default=TIME_LIMIT,
+                     help=f"seconds the symbolic route may take per claim before it says "
+                          f"inconclusive (default {TIME_LIMIT:g}; the whole file: 4 times "
+                          f"that)")
 
 
 def _run(args, identities, command: str) -> list:
@@ -88,8 +110,20 @@ def _stderr(message: str) -> None:
 
 def _check(args) -> int:
     from .claims import load_identities
+    from .claims.limits import check_budget
+    from .claims.schema import load_claims
     _check_run_options(args)
-    verdicts = _run(args, load_identities(args.file), "check")
+    check_positive_int(args.budget, name="--budget")
+    if not 0 < args.time_limit < 1e6:  # also refuses nan
+        raise ValueError(f"--time-limit must be in (0, 1e6) seconds, got {args.time_limit!r}")
+    claims = load_claims(args.file)
+    check_budget(claims, n_samples=args.samples, n_points=args.points, budget=args.budget)
+    previous = set_time_limit(args.time_limit)
+    try:
+        with total_time_limit(4 * args.time_limit):
+            verdicts = _run(args, load_identities(claims), "check")
+    finally:
+        set_time_limit(previous)
     return 0 if all(v.verdict == "holds" for v in verdicts) else 1
 
 
@@ -130,6 +164,8 @@ def _figures(args) -> int:
     from .registry import figures
     _check_seed(args)
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {escape(str(out))!r} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     for name, make in sorted(figures().items()):
         print(f"figure {name}", file=sys.stderr, flush=True)
@@ -139,16 +175,33 @@ def _figures(args) -> int:
 
 
 def main(argv=None) -> int:
+    """Run the command; every failure the user can cause is exit code 2 with one line on
+    stderr (escaped, at most a short excerpt of the input), never a traceback."""
     args = _build().parse_args(argv)
     try:
         return {"list": _list, "derive": _derive, "verify": _verify,
                 "figures": _figures, "check": _check}[args.command](args)
-    except ValueError as exc:
-        print(f"dropout-theory: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return 0
+    except ValueError as exc:
+        return _fail(str(exc))
+    except OSError as exc:  # reading or writing a file the user named
+        where = f" {exc.filename!r}" if exc.filename is not None else ""
+        return _fail(f"cannot access{where}: {exc.strerror or type(exc).__name__}")
+    except RecursionError:
+        return _fail("the input is nested too deeply (RecursionError)")
+    except MemoryError:
+        return _fail("the input needs more memory than is available (MemoryError); see the "
+                     "limits in the README's Safety section")
+
+
+def _fail(message: str) -> int:
+    message = escape(message)
+    if len(message) > _MAX_MESSAGE:
+        message = f"{message[:_MAX_MESSAGE]}... ({len(message)} characters)"
+    print(f"dropout-theory: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,10 +13,13 @@ Examples
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..sampling import DEFAULT_ALPHA
+from ..symbolic.budget import set_time_limit, total_time_limit
 from .compile import to_identity
+from .limits import DEFAULT_BUDGET, check_budget
 from .parser import ClaimError, parse_expression
 from .schema import Claim, claim_from_dict, claims_from_tables, load_claims
 
@@ -28,6 +31,8 @@ DEFAULT_SAMPLES = 1 << 17
 
 
 def _validated(source) -> list[Claim]:
+    if isinstance(source, (list, tuple)) and source and all(isinstance(c, Claim) for c in source):
+        return list(source)
     if isinstance(source, (str, Path)):
         return load_claims(source)
     if isinstance(source, dict):
@@ -39,27 +44,48 @@ def _validated(source) -> list[Claim]:
 
 
 def load_identities(source) -> list:
-    """The identities of a claim file (path), one claim (dict), or a list of claims."""
-    return [to_identity(claim) for claim in _validated(source)]
+    """The identities of a claim file (path), one claim (dict), a list of claims (dicts) or
+    of validated :class:`Claim` objects."""
+    identities, seen = [], set()
+    for claim in _validated(source):
+        identity = to_identity(claim)
+        if identity.name in seen:  # two raw names that escape alike ("a\n" and "a\\n")
+            raise ClaimError(f"claim {identity.name!r}: duplicate name after escaping control "
+                             f"characters")
+        seen.add(identity.name)
+        identities.append(identity)
+    return identities
 
 
 def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
-          alpha: float = DEFAULT_ALPHA, n_points: int = 4, progress=None):
+          alpha: float = DEFAULT_ALPHA, n_points: int = 4, progress=None,
+          budget: int = DEFAULT_BUDGET, time_limit: float | None = None):
     """Check claims; returns ``(verdicts, meta)`` as :func:`dropout_theory.verify.verify`.
 
     ``source`` is a claim file (path), one claim (dict), a list of claims or
     ``{"claim": [...]}``; :func:`dropout_theory.report.to_json` turns the result into the
-    CLI's ``--json`` document. Invalid input raises :class:`ClaimError` (a ``ValueError``).
+    CLI's ``--json`` document. Invalid input, and claims whose estimated work exceeds
+    ``budget`` (:mod:`.limits`), raise :class:`ClaimError` (a ``ValueError``).
+    ``time_limit`` (seconds) replaces the symbolic route's default limit for this call, and
+    the claims' symbolic routes then share 4 times that (as ``dropout-theory check`` does).
     """
     from ..verify import verify
-    identities = load_identities(source)
+    claims = _validated(source)
+    check_budget(claims, n_samples=n_samples, n_points=n_points, budget=budget)
+    identities = load_identities(claims)
+    previous = set_time_limit(time_limit) if time_limit is not None else None
+    total = total_time_limit(4 * time_limit) if time_limit is not None else nullcontext()
     try:
-        return verify(identities, root=seed, n_samples=n_samples, alpha=alpha,
-                      n_points=n_points, progress=progress)
+        with total:
+            return verify(identities, root=seed, n_samples=n_samples, alpha=alpha,
+                          n_points=n_points, progress=progress)
     except ClaimError:
         raise
     except ValueError as exc:  # a claim illegal at some point (Bernoulli(2 q) at q = 0.7)
         raise ClaimError(str(exc)) from None
+    finally:
+        if previous is not None:
+            set_time_limit(previous)
 
 
 def check_claim(*, name: str, lhs: str, rhs: str, relation: str = "==", symbols=None,

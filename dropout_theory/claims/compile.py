@@ -15,6 +15,7 @@ import numpy as np
 
 from ..identity import ExpressionModel, Identity, Param, RandomVariable, uniform_sampler
 from ..symbolic.statements import derive_statement
+from .limits import escape
 from .parser import MAX_SIZE, ClaimError
 from .schema import Claim
 
@@ -38,8 +39,8 @@ def _params(claim: Claim) -> tuple:
         if domain == "dimension":
             low = claim.min_sizes.get(name, 1)
             if low > MAX_SIZE:
-                raise ClaimError(f"claim {claim.name!r}: an index literal exceeds the largest "
-                                 f"typical size {MAX_SIZE}")
+                raise ClaimError(f"claim {escape(claim.name)!r}: an index literal exceeds the "
+                                 f"largest typical size {MAX_SIZE}")
             params.append(Param(name, 1, np.inf, typical=(low, MAX_SIZE), integer=True,
                                 large=LARGE_SIZES))
             continue
@@ -60,13 +61,17 @@ def _notation(claim: Claim) -> str:
 
 
 def to_identity(claim: Claim) -> Identity:
-    """The identity of ``claim``: its statement, parameters and expression model."""
+    """The identity of ``claim``: its statement, parameters and expression model.
+
+    Text from the claim file (name, statement, source) is escaped: control characters become
+    ``\\x1b``-style escapes, so a name cannot redraw the terminal or forge a report line."""
     variables = tuple(RandomVariable(s.name, s.kind, s.params, s.shape)
                       for s in claim.random.values())
+    name = escape(claim.name)
     model = ExpressionModel(claim.lhs, variables, claim.space, label=f"claim {claim.name!r}")
-    return Identity(name=claim.name,
-                    statement=f"{claim.text['lhs']} {claim.relation} {claim.text['rhs']}",
-                    source=claim.source or "user claim", notation=_notation(claim),
+    return Identity(name=name,
+                    statement=escape(f"{claim.text['lhs']} {claim.relation} {claim.text['rhs']}"),
+                    source=escape(claim.source) or "user claim", notation=_notation(claim),
                     params=_params(claim), rhs=claim.rhs,
                     derive=partial(derive_statement, claim.lhs, claim.space), model=model,
                     relation=claim.relation, expected=_EXPECTED[claim.expected])

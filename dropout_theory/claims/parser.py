@@ -20,7 +20,8 @@ import sympy as sp
 from ..symbolic.operators import OPERATORS, Cov, E, P, Var
 
 __all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS",
-           "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT"]
+           "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT", "excerpt", "tree_size",
+           "check_tree_size", "MAX_TREE"]
 
 #: longest expression text accepted (claims are formulas, not programs)
 MAX_TEXT = 4000
@@ -33,13 +34,29 @@ MAX_SUM_BOUND = 1000
 #: sizes are drawn from 1 to MAX_SIZE, small enough for exact enumeration, large enough to
 #: expose size-dependent errors such as d versus d - 1
 MAX_SIZE = 4
+#: most dimensions in one Sum bound (its largest value is found over MAX_SIZE**k sizes)
+MAX_BOUND_DIMENSIONS = 5
 _MAX_DIGITS = 4000
+#: most nodes of an expression once the defines it uses are written out: defines that use
+#: each other twice (a2 = a1*(a1 + 1), a3 = a2*(a2 + 1), ...) double the tree at every step
+MAX_TREE = 50000
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _INDEX = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
 class ClaimError(ValueError):
     """Invalid claim input: the message names the claim (when known) and the problem."""
+
+
+def excerpt(text, limit: int = 60) -> str:
+    """A short quoted excerpt of untrusted input for an error message (``repr`` escapes
+    control characters); a non-string is shown by its (truncated) ``repr``."""
+    if not isinstance(text, str):
+        shown = repr(text)
+        return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(shown)} characters)"
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 _SQRT2 = sp.sqrt(2)
@@ -64,7 +81,7 @@ _COMPARE = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan, ast.Gt: sp.StrictGr
 def check_identifier(name, what: str) -> str:
     """A declared name: letters, digits, underscores; not a keyword, reserved word or dunder."""
     if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
-        raise ClaimError(f"{what} {name!r} is not a valid name (letters, digits and _ only, "
+        raise ClaimError(f"{what} {excerpt(name)} is not a valid name (letters, digits and _ only, "
                          f"starting with a letter)")
     if name in RESERVED:
         raise ClaimError(f"{what} {name!r} is reserved for a function or operator")
@@ -112,7 +129,7 @@ class _Builder:
     def _Constant(self, node):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ClaimError(f"the constant {value!r} is not a number")
+            raise ClaimError(f"the constant {excerpt(value)} is not a number")
         if isinstance(value, float):
             if not math.isfinite(value):
                 raise ClaimError(f"the number {value!r} is not finite")
@@ -161,7 +178,7 @@ class _Builder:
             raise ClaimError(f"the array {name!r} must be indexed, e.g. {name}[j]")
         if name in FUNCTIONS or name in OPERATORS or name == "Sum":
             raise ClaimError(f"{name!r} is a function: call it, e.g. {name}(...)")
-        raise ClaimError(f"undeclared name {name!r} (declare it in [claim.symbols], "
+        raise ClaimError(f"undeclared name {excerpt(name)} (declare it in [claim.symbols], "
                          f"[claim.random] or [claim.define])")
 
     def _Subscript(self, node):
@@ -196,7 +213,7 @@ class _Builder:
         if name in OPERATORS:
             return self._operator(name, node.args)
         if name not in FUNCTIONS:
-            raise ClaimError(f"unknown function {name!r}; allowed: "
+            raise ClaimError(f"unknown function {excerpt(name)}; allowed: "
                              f"{', '.join(sorted(FUNCTIONS))}, E, Var, Cov, P, Sum")
         arity, make = FUNCTIONS[name]
         if (arity is not None and len(node.args) != arity) or (arity is None and len(node.args) < 2):
@@ -256,7 +273,7 @@ class _Builder:
                 index = limit.elts[0].id
                 if not _INDEX.match(index) or self.names.declared(index) or index in self.bound \
                         or index in RESERVED or keyword.iskeyword(index):
-                    raise ClaimError(f"Sum index {index!r} must be a lowercase name that is "
+                    raise ClaimError(f"Sum index {excerpt(index)} must be a lowercase name that is "
                                      f"not declared or already in use")
                 (low, _), (high, top) = (self._bound(e) for e in limit.elts[1:])
                 symbol = sp.Symbol(index, integer=True)
@@ -274,17 +291,47 @@ class _Builder:
         value = _expr(self.build(node))
         allowed = {self.names.scalars[n] for n in self.names.dimensions} | set(self.bound.values())
         if not value.free_symbols <= allowed or value.is_integer is not True:
-            raise ClaimError(f"Sum bounds must be integers or dimensions, got {value}")
+            raise ClaimError(f"Sum bounds must be integers or dimensions, got "
+                             f"{excerpt(str(value))}")
         # the bound's largest magnitude over the checked sizes 1..MAX_SIZE (an outer index at
         # its own largest): d**15 would ask the numeric route for 4**15 terms
         outer = {s: self.largest[s] for s in value.free_symbols if s in self.largest}
         dims = sorted(value.free_symbols - set(outer), key=str)
+        if len(dims) > MAX_BOUND_DIMENSIONS:  # checked at 4**len(dims) size combinations
+            raise ClaimError(f"Sum bound {excerpt(str(value))} involves {len(dims)} dimensions; "
+                             f"at most {MAX_BOUND_DIMENSIONS}")
         largest = max(abs(value.xreplace({**outer, **dict(zip(dims, map(sp.Integer, sizes)))}))
                       for sizes in itertools.product(range(1, MAX_SIZE + 1), repeat=len(dims)))
         if largest > MAX_SUM_BOUND:
-            raise ClaimError(f"Sum bound {value} is too large (at most {MAX_SUM_BOUND} at the "
+            raise ClaimError(f"Sum bound {excerpt(str(value))} is too large (at most "
+                             f"{MAX_SUM_BOUND} at the "
                              f"checked sizes, up to {MAX_SIZE})")
         return value, largest
+
+
+def tree_size(expr, limit: int = MAX_TREE) -> int:
+    """Nodes of ``expr`` as a tree (shared subexpressions counted each time they occur),
+    counted over the shared graph in linear time; stops counting above ``limit``."""
+    sizes: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in sizes:
+            continue
+        if ready:
+            sizes[node] = min(1 + sum(sizes[a] for a in node.args), limit + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args if a not in sizes)
+    return sizes[expr]
+
+
+def check_tree_size(expr, what: str):
+    """``expr``, or ClaimError when it is larger than :data:`MAX_TREE` nodes as a tree."""
+    if tree_size(expr) > MAX_TREE:
+        raise ClaimError(f"{what} has more than {MAX_TREE} nodes once its defines are written "
+                         f"out")
+    return expr
 
 
 def _is_event(value) -> bool:
@@ -351,9 +398,9 @@ def parse_expression(text, names: Namespace, *, allow_operators: bool = True) ->
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ClaimError(f"syntax error in {text!r}: {exc.msg}") from None
+        raise ClaimError(f"syntax error in {excerpt(text)}: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        raise ClaimError(f"cannot parse {text[:60]!r}: {type(exc).__name__}") from None
+        raise ClaimError(f"cannot parse {excerpt(text)}: {type(exc).__name__}") from None
     _validate_tree(tree)
     try:
         return _expr(_Builder(names, allow_operators=allow_operators).build(tree))
@@ -361,4 +408,5 @@ def parse_expression(text, names: Namespace, *, allow_operators: bool = True) ->
         raise
     except (RecursionError, MemoryError, OverflowError, TypeError, ValueError,
             ArithmeticError, AttributeError) as exc:  # SymPy refusing a combination
-        raise ClaimError(f"cannot build {text[:60]!r}: {type(exc).__name__}: {exc}") from None
+        raise ClaimError(f"cannot build {excerpt(text)}: {type(exc).__name__}: "
+                         f"{excerpt(str(exc), 120)}") from None

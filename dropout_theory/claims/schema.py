@@ -15,7 +15,10 @@ from pathlib import Path
 import sympy as sp
 
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
-from .parser import OPERATORS, ClaimError, Namespace, check_identifier, parse_expression
+from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
+                     MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
+from .parser import (MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace, check_identifier,
+                     check_tree_size, parse_expression)
 
 __all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "RELATIONS"]
 
@@ -29,6 +32,7 @@ _KEYS = {"name", "lhs", "rhs", "relation", "source", "symbols", "define", "rando
 _VERDICTS = ("holds", "fails")
 _DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform)}
 _DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
+_DIGITS = re.compile(r"[0-9]{1,12}\Z")
 
 
 @dataclass(frozen=True)
@@ -63,27 +67,39 @@ class Claim:
 
 
 def _shape(text: str, dimensions: set, where: str) -> tuple:
-    shape = []
-    for part in (p.strip() for p in text.split(",")):
-        if part.isdigit() and int(part) >= 1:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) > MAX_SHAPE_RANK:
+        raise ClaimError(f"{where}: shape {excerpt(text)} has {len(parts)} entries; at most "
+                         f"{MAX_SHAPE_RANK} axes")
+    shape, elements = [], 1
+    for part in parts:
+        if _DIGITS.match(part) and 1 <= int(part) <= MAX_SHAPE_ENTRY:
             shape.append(int(part))
+            elements *= int(part)
         elif part in dimensions:
             shape.append(part)
+            elements *= MAX_SIZE
+        elif _DIGITS.match(part) and int(part) >= 1:
+            raise ClaimError(f"{where}: shape entry {part} is larger than {MAX_SHAPE_ENTRY}")
         else:
-            raise ClaimError(f"{where}: shape entry {part!r} must be a positive integer or a "
-                             f"name declared as \"dimension\"")
+            raise ClaimError(f"{where}: shape entry {excerpt(part)} must be a positive integer "
+                             f"(digits 0-9) or a name declared as \"dimension\"")
+    if elements > MAX_ARRAY_ELEMENTS:
+        raise ClaimError(f"{where}: shape {excerpt(text)} has {elements} elements at the "
+                         f"checked sizes; at most {MAX_ARRAY_ELEMENTS}")
     return tuple(shape)
 
 
 def _domains(table) -> dict:
     if not isinstance(table, dict):
-        raise ClaimError(f"[claim.symbols] must be a table of name = \"domain\", got {table!r}")
+        raise ClaimError(f"[claim.symbols] must be a table of name = \"domain\", got "
+                         f"{excerpt(table)}")
     parsed = {}
     for name, text in table.items():
         check_identifier(name, "symbol")
         match = _DOMAIN_TEXT.match(text) if isinstance(text, str) else None
         if match is None or match.group(1) not in DOMAINS:
-            raise ClaimError(f"symbol {name!r}: unknown domain {text!r}; use one of "
+            raise ClaimError(f"symbol {name!r}: unknown domain {excerpt(text)}; use one of "
                              f"{', '.join(DOMAINS)} or \"real[d]\", \"real[n, d]\"")
         parsed[name] = (match.group(1), match.group(2))
     dims = {n for n, (dom, shape) in parsed.items() if dom == "dimension" and shape is None}
@@ -102,25 +118,33 @@ def _domains(table) -> dict:
 def _distribution(name: str, text, names: Namespace) -> RandomSpec:
     where = f"random {name!r}"
     if not isinstance(text, str):
-        raise ClaimError(f"{where}: expected a string such as \"Bernoulli(q)\", got {text!r}")
+        raise ClaimError(f"{where}: expected a string such as \"Bernoulli(q)\", got "
+                         f"{excerpt(text)}")
+    if len(text) > MAX_TEXT:
+        raise ClaimError(f"{where}: {excerpt(text)} is longer than {MAX_TEXT} characters")
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise ClaimError(f"{where}: cannot parse {text!r} ({type(exc).__name__})") from None
+        raise ClaimError(f"{where}: cannot parse {excerpt(text)} ({type(exc).__name__})") from None
     shape = ()
     if isinstance(node, ast.Subscript):
         shape = _shape(ast.unparse(node.slice).strip("()"), names.dimensions, where)
         node = node.value
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id in _DISTRIBUTIONS and not node.keywords):
-        raise ClaimError(f"{where}: {text!r} is not Bernoulli(q), Normal(mu, sigma) or "
+        raise ClaimError(f"{where}: {excerpt(text)} is not Bernoulli(q), Normal(mu, sigma) or "
                          f"Uniform(a, b), optionally followed by a shape [d] or [n, d]")
     kind = node.func.id
     arity, _ = _DISTRIBUTIONS[kind]
     if len(node.args) != arity:
         raise ClaimError(f"{where}: {kind} takes {arity} parameter(s), got {len(node.args)}")
-    params = tuple(parse_expression(ast.unparse(a), names, allow_operators=False)
-                   for a in node.args)
+    params = []
+    for position, arg in enumerate(node.args, 1):
+        try:
+            params.append(parse_expression(ast.unparse(arg), names, allow_operators=False))
+        except ClaimError as exc:
+            raise ClaimError(f"{where}: parameter {position} of {kind}: {exc}") from None
+    params = tuple(params)
     for value in params:
         if value.has(sp.Indexed) or any(n in names.random for n in map(str, value.free_symbols)):
             raise ClaimError(f"{where}: parameters must be numbers or declared scalar symbols, "
@@ -129,8 +153,26 @@ def _distribution(name: str, text, names: Namespace) -> RandomSpec:
     return RandomSpec(name, kind, params, shape)
 
 
+_PARAMETER_NAMES = {"Bernoulli": ("probability",), "Normal": ("mean", "standard deviation"),
+                    "Uniform": ("lower bound", "upper bound")}
+
+
 def _check_constant_params(where: str, kind: str, params: tuple) -> None:
-    values = [float(v) if v.is_number else None for v in params]
+    """Parameters must be finite real numbers: a number that is not (``sqrt(-1)``, ``1/0``,
+    ``0/0``) or an expression that is never real is refused here; an expression real only on
+    part of its symbols' domains (``sqrt(x)`` with ``x`` real) is refused at the first checked
+    point where it is not (as ``Bernoulli(2*q)`` outside [0, 1]), by the numeric routes."""
+    for value, role in zip(params, _PARAMETER_NAMES[kind]):
+        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.is_extended_real is False \
+                or value.is_finite is False \
+                or (value.is_number and value.is_extended_real is not True):
+            raise ClaimError(f"{where}: invalid {kind} {role} {excerpt(str(value))}: not a "
+                             f"finite real number")
+    try:
+        values = [float(v) if v.is_number else None for v in params]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ClaimError(f"{where}: invalid {kind} parameters {excerpt(str(params))}: "
+                         f"{type(exc).__name__}") from None
     if kind == "Bernoulli" and values[0] is not None and not 0.0 <= values[0] <= 1.0:
         raise ClaimError(f"{where}: Bernoulli probability must be in [0, 1], got {params[0]}")
     if kind == "Normal" and values[1] is not None and values[1] < 0:
@@ -149,7 +191,8 @@ def _register(claim: Claim, table) -> None:
             if domain == "dimension":
                 names.dimensions.add(name)
     if not isinstance(table, dict):
-        raise ClaimError(f"[claim.random] must be a table of name = \"distribution\", got {table!r}")
+        raise ClaimError(f"[claim.random] must be a table of name = \"distribution\", got "
+                         f"{excerpt(table)}")
     for name, text in table.items():
         check_identifier(name, "random variable")
         if name in claim.domains:
@@ -215,20 +258,21 @@ def _text(entry: dict, key: str, required: bool = True):
     if not required and (value is None or value == ""):
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ClaimError(f"{key!r} must be a non-empty string, got {value!r}")
+        raise ClaimError(f"{key!r} must be a non-empty string, got {excerpt(value)}")
     return value
 
 
 def _build(entry: dict) -> Claim:
     unknown = set(entry) - _KEYS
     if unknown:
-        raise ClaimError(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+        raise ClaimError(f"unknown key(s) {excerpt(sorted(unknown))}; allowed: {sorted(_KEYS)}")
+    check_strings(entry)
     relation = entry.get("relation", "==")
     if relation not in RELATIONS:
-        raise ClaimError(f"relation must be one of {RELATIONS}, got {relation!r}")
+        raise ClaimError(f"relation must be one of {RELATIONS}, got {excerpt(relation)}")
     expected = entry.get("expected")
     if expected is not None and expected not in _VERDICTS:
-        raise ClaimError(f"expected must be one of {_VERDICTS}, got {expected!r}")
+        raise ClaimError(f"expected must be one of {_VERDICTS}, got {excerpt(expected)}")
     claim = Claim(name=entry["name"], lhs=sp.S.Zero, rhs=sp.S.Zero, relation=relation,
                   source=_text(entry, "source", required=False) or "", expected=expected,
                   text={"lhs": _text(entry, "lhs"), "rhs": _text(entry, "rhs")},
@@ -236,18 +280,21 @@ def _build(entry: dict) -> Claim:
     _register(claim, entry.get("random", {}))
     defines = entry.get("define", {})
     if not isinstance(defines, dict):
-        raise ClaimError(f"[claim.define] must be a table of name = \"expression\", got {defines!r}")
+        raise ClaimError(f"[claim.define] must be a table of name = \"expression\", got "
+                         f"{excerpt(defines)}")
     for name, text in defines.items():
         check_identifier(name, "define")
         if claim.names.declared(name):
             raise ClaimError(f"define {name!r} clashes with a declared name")
         try:
-            claim.names.defines[name] = parse_expression(text, claim.names)
+            claim.names.defines[name] = check_tree_size(parse_expression(text, claim.names),
+                                                        "the expression")
         except ClaimError as exc:
             raise ClaimError(f"define {name!r}: {exc}") from None
     for side in ("lhs", "rhs"):
         try:
-            value = parse_expression(claim.text[side], claim.names)
+            value = check_tree_size(parse_expression(claim.text[side], claim.names),
+                                    "the expression")
         except ClaimError as exc:
             raise ClaimError(f"{side}: {exc}") from None
         outside = _random_outside(value, claim.names)
@@ -265,25 +312,36 @@ def claim_from_dict(entry) -> Claim:
         raise ClaimError(f"a claim must be a table (dict), got {type(entry).__name__}")
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ClaimError(f"every claim needs a non-empty string 'name', got {name!r}")
+        raise ClaimError(f"every claim needs a non-empty string 'name', got {excerpt(name)}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ClaimError(f"claim {excerpt(name)}: the name is longer than {MAX_NAME_LENGTH} "
+                         f"characters")
+    label = excerpt(name, MAX_NAME_LENGTH)
     try:
         return _build(entry)
     except ClaimError as exc:
-        raise ClaimError(f"claim {name!r}: {exc}") from None
+        raise ClaimError(f"claim {label}: {exc}") from None
     except RecursionError:
-        raise ClaimError(f"claim {name!r}: expression too deeply nested") from None
+        raise ClaimError(f"claim {label}: expression too deeply nested") from None
+    except MemoryError:
+        raise ClaimError(f"claim {label}: out of memory building the expression") from None
 
 
 def load_claims(path) -> list[Claim]:
     """Read and validate every ``[[claim]]`` of a TOML file."""
     path = Path(path)
+    where = excerpt(str(path), 120)
+    text = read_claim_text(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ClaimError(f"cannot read claim file {str(path)!r}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ClaimError(f"{str(path)!r} is not valid TOML: {exc}") from None
-    return claims_from_tables(data, where=str(path))
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ClaimError(f"{where} is not valid TOML: {excerpt(str(exc), 200)}") from None
+    except RecursionError:
+        raise ClaimError(f"{where}: tables and arrays nested too deeply") from None
+    except MemoryError:
+        raise ClaimError(f"{where}: out of memory reading the TOML") from None
+    check_depth(data, where)
+    return claims_from_tables(data, where=where)
 
 
 def claims_from_tables(data: dict, *, where: str = "input") -> list[Claim]:
@@ -292,12 +350,17 @@ def claims_from_tables(data: dict, *, where: str = "input") -> list[Claim]:
     unknown = set(data) - {"claim"} if isinstance(data, dict) else set()
     if not isinstance(entries, list) or not entries or unknown:
         raise ClaimError(f"{where}: expected one or more [[claim]] tables and nothing else"
-                         + (f" (unknown top-level keys {sorted(unknown)})" if unknown else ""))
+                         + (f" (unknown top-level keys {excerpt(sorted(unknown))})"
+                            if unknown else ""))
+    if len(entries) > MAX_CLAIMS:
+        raise ClaimError(f"{where}: {len(entries)} claims; at most {MAX_CLAIMS} in one file "
+                         f"(split it)")
+    check_depth(data, where)
     claims, seen = [], set()
     for entry in entries:
         claim = claim_from_dict(entry)
         if claim.name in seen:
-            raise ClaimError(f"claim {claim.name!r}: duplicate name in {where}")
+            raise ClaimError(f"claim {excerpt(claim.name)}: duplicate name in {where}")
         seen.add(claim.name)
         claims.append(claim)
     return claims

@@ -88,6 +88,9 @@ def _law(variable, values):
         value = evaluate_ball(param, values)
         params.append((float(value.mid), float(value.rad)))
     mids = [m for m, _ in params]
+    if not all(math.isfinite(m) and math.isfinite(r) for m, r in params):
+        raise ValueError(f"invalid {where}s {', '.join(map(str, variable.params))} of "
+                         f"{variable.name}: not finite real numbers at this point")
     if variable.law == "Bernoulli" and not 0.0 <= mids[0] <= 1.0:
         raise ValueError(f"{where} {variable.params[0]} = {mids[0]:g} of {variable.name} is "
                          f"outside [0, 1] at this point")

@@ -19,6 +19,7 @@ import sympy as sp
 
 from ..identity import ExpressionModel
 from ..symbolic import ExpansionError, NoClosedForm, prove_equal
+from ..symbolic.budget import time_limit
 from ..symbolic.statements import derive_statement
 from .moments import claim_ball
 from .registry import route
@@ -35,11 +36,14 @@ _NOTES = {"proved": "lhs - rhs is exactly 0 for symbolic sizes",
 @lru_cache(maxsize=512)
 def _prove(identity, claim) -> RouteResult:
     try:
-        lhs = identity.derive()
-        model = identity.model
-        rhs = derive_statement(claim, model.space).result \
-            if isinstance(model, ExpressionModel) else claim
-        proof = prove_equal(lhs, rhs)
+        with time_limit():  # past it: SymbolicTimeout, a NoClosedForm (see symbolic.budget)
+            lhs = identity.derive()
+            model = identity.model
+            rhs = derive_statement(claim, model.space).result \
+                if isinstance(model, ExpressionModel) else claim
+            proof = prove_equal(lhs, rhs)
+            simplifies = proof.status == "inconclusive" and not proof.residual.has(sp.Sum) \
+                and sp.simplify(proof.residual) == 0
     except (NoClosedForm, ExpansionError) as exc:
         return RouteResult("symbolic", "inconclusive", note=str(exc))
     except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError,
@@ -48,7 +52,7 @@ def _prove(identity, claim) -> RouteResult:
                            note=f"the engine stopped ({type(exc).__name__}: {exc})")
     status = {"refuted": "unconfirmed"}.get(proof.status, proof.status)
     residual = proof.residual
-    if status == "inconclusive" and not residual.has(sp.Sum) and sp.simplify(residual) == 0:
+    if simplifies:
         return RouteResult("symbolic", "proved", residual="0", detail=proof,
                            note="the residual simplifies to 0")
     return RouteResult("symbolic", status, residual=str(residual), detail=proof,

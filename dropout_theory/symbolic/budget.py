@@ -4,14 +4,107 @@ The expectation engine expands powers of sums into multiple sums and renames the
 canonically by trying every permutation: the work grows like (number of expanded terms) x
 (nested sums)!. Claims beyond these limits get ``inconclusive`` from the symbolic route and
 are still judged numerically.
+
+The estimate cannot foresee everything (an expansion that cancels late, a slow
+simplification), so the symbolic route also runs under a wall-clock limit,
+:func:`time_limit` (:data:`TIME_LIMIT` seconds, 30 by default; ``dropout-theory check
+--time-limit`` sets it, and a file's routes share 4 times that, :func:`total_time_limit`):
+past it the route stops with :class:`SymbolicTimeout` (a
+:class:`~.expectation.NoClosedForm`), says ``inconclusive``, and the numeric routes go on.
+
+The limit is a ``SIGALRM`` interval timer whose handler raises in the main thread: SymPy is
+pure Python, so the exception arrives between two bytecodes and unwinds through ``finally``
+blocks and ``with`` statements like any other exception (SymPy's caches only store results
+of calls that returned). One long call into C (a huge integer power) is not interrupted
+until it returns; the claim parser's limits on literals and exponents keep those short. It
+is only armed in the main thread, and only when no other ``ITIMER_REAL`` timer is running
+(pytest-timeout, an application's own alarm): then the route runs without a limit rather
+than disturb a timer it does not own. The previous handler and timer are restored on exit.
 """
 from __future__ import annotations
 
+import signal
+import threading
+import time
+from contextlib import contextmanager
+
 import sympy as sp
 
+from .expectation import NoClosedForm
 from .operators import Cov, Var
 
-__all__ = ["MAX_NESTED_SUMS", "MAX_TERMS", "symbolic_size"]
+__all__ = ["MAX_NESTED_SUMS", "MAX_TERMS", "symbolic_size", "TIME_LIMIT", "SymbolicTimeout",
+           "time_limit", "set_time_limit", "total_time_limit"]
+
+#: seconds the symbolic route may take per statement before it says ``inconclusive``
+TIME_LIMIT = 30.0
+_DEADLINE = None  # time.monotonic() after which no symbolic route starts (total_time_limit)
+
+
+class SymbolicTimeout(NoClosedForm):
+    """The symbolic route ran past its time limit (no verdict: ``inconclusive``)."""
+
+
+def set_time_limit(seconds: float) -> float:
+    """Set :data:`TIME_LIMIT` (seconds, > 0); returns the previous value."""
+    global TIME_LIMIT
+    if not (isinstance(seconds, (int, float)) and 0 < seconds < 1e6):
+        raise ValueError(f"the symbolic time limit must be in (0, 1e6) seconds, got {seconds!r}")
+    previous, TIME_LIMIT = TIME_LIMIT, float(seconds)
+    return previous
+
+
+@contextmanager
+def time_limit(seconds: float | None = None):
+    """Raise :class:`SymbolicTimeout` in the body after ``seconds`` (default
+    :data:`TIME_LIMIT`) where a timer can be armed safely; otherwise run without a limit.
+
+    Examples
+    --------
+    >>> with time_limit(5):
+    ...     sp.expand((sp.Symbol("a") + 1) ** 3)
+    a**3 + 3*a**2 + 3*a + 1
+    """
+    seconds = TIME_LIMIT if seconds is None else seconds
+    if _DEADLINE is not None:
+        left = _DEADLINE - time.monotonic()
+        if left <= 0:
+            raise SymbolicTimeout("the symbolic routes of this run used up their total time "
+                                  "limit (4 x --time-limit)")
+        seconds = min(seconds, left)
+    armable = (hasattr(signal, "setitimer")
+               and threading.current_thread() is threading.main_thread()
+               and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+    if not armable:
+        yield
+        return
+
+    def alarm(signum, frame):
+        raise SymbolicTimeout(f"the symbolic route stopped after its time limit of "
+                              f"{seconds:g} s (dropout-theory check --time-limit)")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def total_time_limit(seconds: float):
+    """All symbolic routes run in the body share ``seconds``: each gets at most what is left
+    (and its own :data:`TIME_LIMIT`), and once nothing is left each says ``inconclusive`` at
+    once. ``dropout-theory check`` gives a file 4 x ``--time-limit``, so a file of many slow
+    claims cannot take claims x the limit."""
+    global _DEADLINE
+    previous, _DEADLINE = _DEADLINE, time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _DEADLINE = previous
+
 
 #: most nested summation indices in one expanded term (canonical renaming tries k! orders)
 MAX_NESTED_SUMS = 6

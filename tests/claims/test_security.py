@@ -1,10 +1,11 @@
 """Claim text is untrusted: hostile input is refused as ClaimError before anything runs."""
+import json
 import pathlib
 import re
 
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dropout_theory.claims import ClaimError, check, parse_expression
@@ -152,3 +153,43 @@ def test_fuzz_claim_files(tmp_path_factory, data):
         load_claims(path)
     except ClaimError:
         pass
+
+
+_NUMBERS = st.one_of(st.integers(-10 ** 30, 10 ** 30).map(str),
+                     st.integers(1, 60).map(lambda k: f"10**(10**{k})"),
+                     st.integers(1, 9).map(lambda k: "2**(" * k + "2" + ")" * k),
+                     st.floats(allow_nan=False).map(repr), st.sampled_from(["1e309", "0/0", "1/0"]))
+_NAMES = st.text(alphabet=st.characters(max_codepoint=0x2100), min_size=1, max_size=30)
+
+
+def _toml(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid TOML basic string
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=_NAMES, number=_NUMBERS, depth=st.integers(0, 3000),
+       shape=st.lists(st.one_of(st.integers(1, 8), st.integers(0, 10 ** 9)), min_size=1,
+                      max_size=6))
+def test_fuzz_claim_files_with_large_numbers_deep_nesting_and_control_characters(
+        tmp_path_factory, name, number, depth, shape):
+    """Claim files with control characters in names, large numbers, deep TOML and
+    expression nesting and large shapes: a valid claim, or ClaimError, nothing else; an
+    accepted name never reaches the report with a control character."""
+    from dropout_theory.claims import load_claims, load_identities
+    from dropout_theory.claims.limits import escape
+    path = tmp_path_factory.mktemp("fuzz") / "claims.toml"
+    lhs = "(" * (depth % 200) + f"x + {number}" + ")" * (depth % 200)
+    text = (f"[[claim]]\nname = {_toml(name)}\nlhs = {_toml(lhs)}\nrhs = \"x\"\n"
+            f"nested = {'[' * depth}{']' * depth}\n" if depth > 100 else
+            f"[[claim]]\nname = {_toml(name)}\nlhs = {_toml(lhs)}\nrhs = \"x\"\n")
+    text += f"[claim.symbols]\nx = \"real\"\nw = \"real[{', '.join(map(str, shape))}]\"\n"
+    path.write_text(text, encoding="utf-8")
+    try:
+        claims = load_claims(path)
+        identities = load_identities(claims)
+    except ClaimError as exc:  # short, and untrusted text in it is escaped
+        assert len(str(exc)) < 1000 and not re.search(r"[\x00-\x1f\x7f-\x9f]", str(exc))
+        return
+    event("accepted")
+    assert identities[0].name == escape(name)
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f]", identities[0].name)

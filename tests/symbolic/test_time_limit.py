@@ -1,0 +1,79 @@
+"""The symbolic route's time limit: a SIGALRM timer that raises SymbolicTimeout in the body,
+restores what it replaced, stays out of another timer's way, and a total shared by a run."""
+import signal
+import threading
+import time
+
+import pytest
+
+from dropout_theory.symbolic.budget import (SymbolicTimeout, set_time_limit, time_limit,
+                                            total_time_limit)
+
+
+def _busy(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_the_limit_interrupts_pure_python_and_restores_the_handler():
+    before = signal.getsignal(signal.SIGALRM)
+    start = time.monotonic()
+    with pytest.raises(SymbolicTimeout, match="time limit of 0.2 s"):
+        with time_limit(0.2):
+            _busy(5)
+    assert time.monotonic() - start < 2
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_body_within_the_limit_is_untouched():
+    with time_limit(5):
+        _busy(0.05)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_another_running_timer_is_left_alone():
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with time_limit(0.05):  # not armed: the running timer is someone else's
+            _busy(0.1)
+        _busy(0.4)
+        assert fired == [1]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_no_limit_outside_the_main_thread():
+    done = []
+
+    def work():
+        with time_limit(0.05):
+            _busy(0.1)
+        done.append(1)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert done == [1]
+
+
+def test_a_total_is_shared_and_then_used_up():
+    with total_time_limit(0.3):
+        with pytest.raises(SymbolicTimeout):
+            with time_limit(10):  # gets only what is left of the total
+                _busy(5)
+        with pytest.raises(SymbolicTimeout, match="used up their total"):
+            with time_limit(10):
+                pass
+    with time_limit(10):  # outside, the total no longer applies
+        pass
+
+
+def test_set_time_limit_refuses_nonsense():
+    for bad in (0, -1, float("nan"), 1e9, "5"):
+        with pytest.raises(ValueError):
+            set_time_limit(bad)
