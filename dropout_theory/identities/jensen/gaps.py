@@ -122,9 +122,11 @@ def _unit_gap_model(name):
 
 
 def unit_gap(name):
-    """``simulate(point, masks)``: f(s) - f(w . x) per mask, s the unit by the core."""
+    """``simulate(point, masks)``: f(train output) - f(eval output) per mask, the unit
+    ``w . Dropout(x)`` computed by the core in both modes (eval: ``w . x``)."""
     def simulate(point, masks, noise=None):
-        mean = np.full(len(masks), float(np.asarray(point["w"]) @ np.asarray(point["x"])))
+        test = Dropout(1.0 - point["q"]).eval().forward(np.asarray(point["x"], dtype=float))
+        mean = np.full(len(masks), float(test @ np.asarray(point["w"])))
         return _apply(name, inverted_unit(point, masks)) - _apply(name, mean)
     return simulate
 
