@@ -23,7 +23,7 @@ from ..symbolic.balls import Ball, weighted_mean
 from ..symbolic.evaluate import evaluate_ball
 
 __all__ = ["Prepared", "prepare", "claim_ball", "statistics", "undecided_events",
-           "VARIANCE_CURVATURE", "EXACT_MAX_OUTCOMES"]
+           "statistic_prepared", "EXACT_MAX_OUTCOMES"]
 
 #: most outcomes (mask patterns times quadrature nodes) the exact route enumerates
 EXACT_MAX_OUTCOMES = 1 << 18
@@ -135,20 +135,22 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
     else:
         n_outcomes = n_nodes << k if k <= EXACT_MAX_BITS else None
         enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
-    random = k > 0 or model.noise_degree > 0
-    if variance:
-        return Prepared([Node("mean", 0), Node("mean", 1)], n_outcomes if enumerable else None,
-                        outcomes, draw, lambda stats: (stats[1] - stats[0] * stats[0], rhs),
-                        8 * k + 32, random_nodes=[random, random],
-                        probability_nodes=[False, False], curvature=VARIANCE_CURVATURE)
-    return Prepared([Node("mean", 0)], n_outcomes if enumerable else None,
-                    outcomes, draw, lambda stats: (stats[0], rhs), 8 * k + 32,
-                    random_nodes=[random], probability_nodes=[False])
+    return statistic_prepared(model.statistic, rhs, n_outcomes if enumerable else None,
+                              outcomes, draw, 8 * k + 32, k > 0 or model.noise_degree > 0)
 
 
-def VARIANCE_CURVATURE(box):
-    """|second derivatives| of a variance ``m2 - m1^2`` in its two means ``(m1, m2)``."""
-    return np.array([[2.0, 0.0], [0.0, 0.0]])
+def statistic_prepared(statistic, rhs, n_outcomes, outcomes, draw, work, random) -> Prepared:
+    """The left side as the mean of column 0, or (``statistic="var"``) as the variance
+    ``m2 - m1^2`` of the means of columns 0 (``x``) and 1 (``x^2``), a nonlinear side whose
+    constant curvature the Monte Carlo route's second-order allowance bounds."""
+    if statistic == "var":
+        return Prepared([Node("mean", 0), Node("mean", 1)], n_outcomes, outcomes, draw,
+                        lambda stats: (stats[1] - stats[0] * stats[0], rhs), work,
+                        random_nodes=[random, random], probability_nodes=[False, False],
+                        curvature=lambda box: np.array([[2.0, 0.0], [0.0, 0.0]]))
+    return Prepared([Node("mean", 0)], n_outcomes, outcomes, draw,
+                    lambda stats: (stats[0], rhs), work, random_nodes=[random],
+                    probability_nodes=[False])
 
 
 def _counted(identity, columns, groups, drop, n_nodes):

@@ -63,14 +63,14 @@ def _grid(identity) -> np.ndarray:
     """The swept ``h``: the range widened by ``ORDER_WIDEN`` decades each side (inside the
     domain), ``ORDER_PER_DECADE`` points per decade; for a size, ``1/size`` over the sizes
     of the range itself (no widening: enumeration cost grows with the size)."""
+    def geometric(low, high):
+        return np.geomspace(low, high, int(np.ceil(np.log10(high / low) * ORDER_PER_DECADE)) + 1)
+
     low, high = identity.model.range
     if _size_parameter(identity) is not None:
-        sizes = np.unique(np.rint(np.geomspace(low, high, int(np.ceil(
-            np.log10(high / low) * ORDER_PER_DECADE)) + 1)).astype(int))
-        return 1.0 / sizes[::-1]
-    low = low / 10.0 ** ORDER_WIDEN
-    high = min(high * 10.0 ** ORDER_WIDEN, _ceiling(identity) / 2)
-    return np.geomspace(low, high, int(np.ceil(np.log10(high / low) * ORDER_PER_DECADE)) + 1)
+        return 1.0 / np.unique(np.rint(geometric(low, high)).astype(int))[::-1]
+    return geometric(low / 10.0 ** ORDER_WIDEN,
+                     min(high * 10.0 ** ORDER_WIDEN, _ceiling(identity) / 2))
 
 
 def _rounded(slope, declared):

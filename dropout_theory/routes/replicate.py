@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..identity import ReplicateModel
-from ..sampling import N_BATCHES, Node, batch_statistics, generator
-from .moments import VARIANCE_CURVATURE, Prepared, claim_ball, prepare
+from ..sampling import N_BATCHES, batch_statistics, generator
+from .moments import Prepared, claim_ball, prepare, statistic_prepared
 from .montecarlo import judge_batches
 from .registry import route
 
@@ -44,12 +44,7 @@ def _(model: ReplicateModel, identity, point, claim) -> Prepared:
     def draw(rng, n):
         return _columns(model, model.simulate(point, rng, n))
 
-    if model.statistic == "var":
-        return Prepared([Node("mean", 0), Node("mean", 1)], None, None, draw,
-                        lambda s: (s[1] - s[0] * s[0], rhs), 0, random_nodes=[True, True],
-                        probability_nodes=[False, False], curvature=VARIANCE_CURVATURE)
-    return Prepared([Node("mean", 0)], None, None, draw, lambda s: (s[0], rhs), 0,
-                    random_nodes=[True], probability_nodes=[False])
+    return statistic_prepared(model.statistic, rhs, None, None, draw, 0, True)
 
 
 @route("replicate")
