@@ -1,15 +1,15 @@
 """Figures of the jensen family: the gap of five activations against the drop rate, and the
 Gaussian approximation's error against the width."""
 import numpy as np
-from scipy.special import ndtr
 
 from ...identity import registered
-from ...network import Dropout, Linear, ReLU, bernoulli_mask
+from ...network import Dropout, bernoulli_mask
 from ...plotting import FigureData, register_figure
 from ...routes import Context, run
 from ...sampling import exact_mean, generator
+from ...sweeps import claim_value
 from .gaps import ACTIVATIONS, unit_gap
-from .gaussian import RELU_GAUSSIAN, RELU_GAUSSIAN_IDENTITY
+from .gaussian import RELU_GAUSSIAN, RELU_GAUSSIAN_IDENTITY, relu_unit
 
 #: a fixed unit whose contributions w_i x_i have both signs (a one-signed unit has no ReLU gap)
 _UNIT = {"d": 4, "w": np.array([0.9, -0.6, 1.1, 0.4]), "x": np.array([1.2, 0.8, -0.5, 1.5])}
@@ -43,19 +43,16 @@ def gap_against_p(root: int) -> FigureData:
 
 
 def _random_unit_error(d, q, mu, rng, n):
-    """Monte Carlo of E[relu(z)] - Gaussian value for a random unit of width d: weights
-    N(0, 1/d), inputs |N(0, 1)| (post-ReLU activations), bias putting the mean at mu."""
-    w, x = rng.standard_normal(d) / np.sqrt(d), np.abs(rng.standard_normal(d))
-    linear = Linear(d, 1, rng=rng)
-    linear.params["weight"], linear.params["bias"] = w[None, :], np.array([mu - w @ x])
-    sd = np.sqrt((1 - q) / q * np.sum((w * x) ** 2))
-    gauss = mu * ndtr(mu / sd) + sd * np.exp(-(mu / sd) ** 2 / 2) / np.sqrt(2 * np.pi)
-    values, chunk = [], max(1, (1 << 22) // d)
-    for start in range(0, n, chunk):
-        masks = bernoulli_mask((min(chunk, n - start), d), 1 - q, rng)
-        hidden = Dropout(1 - q).forward(np.broadcast_to(x, masks.shape), mask=masks)
-        values.append(ReLU().forward(linear.forward(hidden))[:, 0] - gauss)
-    values = np.concatenate(values)
+    """Monte Carlo of E[relu(z)] - Gaussian value for a random unit of width d (the
+    identity's own unit and claimed value): weights N(0, 1/d), inputs |N(0, 1)| (post-ReLU
+    activations), bias putting the mean at mu."""
+    point = {"q": q, "d": d, "mu": mu, "w": rng.standard_normal(d) / np.sqrt(d),
+             "x": np.abs(rng.standard_normal(d))}
+    gauss = claim_value(RELU_GAUSSIAN, point)
+    chunk = max(1, (1 << 22) // d)
+    values = np.concatenate([
+        relu_unit(point, bernoulli_mask((min(chunk, n - start), d), 1 - q, rng)) - gauss
+        for start in range(0, n, chunk)])
     return values.mean(), values.std(ddof=1) / np.sqrt(n)
 
 

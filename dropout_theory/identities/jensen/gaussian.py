@@ -6,6 +6,8 @@ A unit ``z = b + sum_i w_i x_i m_i / q`` has mean ``mu = b + w . x`` and varianc
 shrinks with the width as the central limit theorem allows: its leading term is the skewness
 of ``z``, ``sum_i (w_i x_i)^3 E[(m/q - 1)^3] / s^3 ~ d^{-1/2}``.
 """
+from functools import partial
+
 import numpy as np
 import sympy as sp
 from scipy import optimize, special, stats
@@ -198,12 +200,6 @@ def _logistic(u):
     return 1 / (1 + sp.exp(-u))
 
 
-def _logistic_derivation(lhs, space):
-    """The engine has no rule for the sigmoid of a Gaussian; the probit part it leaves to
-    ``jensen.probit-sigmoid`` (``E[Phi(kappa z)]`` is that identity at lambda = kappa)."""
-    return lambda: derive_statement(lhs, space)
-
-
 _LOGISTIC_LHS, _LOGISTIC_SPACE, _LOGISTIC_MODEL = _expression(
     lambda z: E(_logistic(z) - Phi(KAPPA * z)), "jensen.probit-sigmoid-logistic")
 
@@ -218,7 +214,7 @@ register(Identity(
     notation="z ~ Normal(mu, s); sigma the logistic sigmoid; E[Phi(kappa z)] is the closed form "
              "by jensen.probit-sigmoid, so the claim is E[sigma(z) - Phi(kappa z)] = 0",
     params=_GAUSSIAN_PARAMS, rhs=sp.Integer(0),
-    derive=_logistic_derivation(_LOGISTIC_LHS, _LOGISTIC_SPACE), model=_LOGISTIC_MODEL,
+    derive=partial(derive_statement, _LOGISTIC_LHS, _LOGISTIC_SPACE), model=_LOGISTIC_MODEL,
     expected="refuted",
 ))
 
@@ -233,7 +229,7 @@ register(Identity(
     notation="z ~ Normal(mu, s); kappa = sqrt(pi/8); written as (E[sigma(z) - Phi(kappa z)])^2 "
              "<= 0.0177^2",
     params=_GAUSSIAN_PARAMS, rhs=LOGISTIC_BOUND ** 2,
-    derive=_logistic_derivation(_SQUARED_LHS, _SQUARED_SPACE), model=_SQUARED_MODEL,
+    derive=partial(derive_statement, _SQUARED_LHS, _SQUARED_SPACE), model=_SQUARED_MODEL,
     relation="<=",
     wrong_claims=lambda rhs: {"a-tenth-of-the-bound": rhs / 100,
                               "a-third-of-the-bound": rhs / 9},
