@@ -60,15 +60,20 @@ def test_symbolic_route_proves_for_symbolic_sizes(identity):
     assert sizes <= {str(s) for s in model.free_symbols}, "sizes must stay symbolic"
 
 
+def _numeric(route, identity, claim, root):
+    """``route`` at the fixed point; for a value the same under every mask (a pointwise
+    identity) sampling can only say it never varied, so the exact route judges it there."""
+    result = run(route, identity, _point(identity), claim, Context(root=root, **SHARED))
+    if result.status == "unresolved" and "never varied" in result.note:
+        result = run("exact", identity, _point(identity), claim)
+    return result
+
+
 @pytest.mark.parametrize("identity,route",
                          [(i, r) for i, r in ROUTES if r != "symbolic" and i in HOLDING],
                          ids=lambda v: getattr(v, "name", v))
 def test_numeric_routes_agree(identity, route):
-    result = run(route, identity, _point(identity), identity.rhs, Context(root=5, **SHARED))
-    if result.status == "unresolved" and "never varied" in result.note:
-        # a value that is the same under every mask (a pointwise identity): sampling can
-        # only say it never varied, the exact route must prove it at the same point
-        result = run("exact", identity, _point(identity), identity.rhs)
+    result = _numeric(route, identity, identity.rhs, root=5)
     assert result.status == "agrees", result
 
 
@@ -99,9 +104,7 @@ def test_mutation_twins_are_rejected_by_every_route(identity, route):
                 exact = run("exact", identity, _point(identity), wrong)
                 assert confirm(result, [exact]).status == "refuted", (label, exact)
         else:
-            result = run(route, identity, _point(identity), wrong, Context(root=6, **SHARED))
-            if result.status == "unresolved" and "never varied" in result.note:
-                result = run("exact", identity, _point(identity), wrong)  # as above
+            result = _numeric(route, identity, wrong, root=6)
             assert result.status == "disagrees", (label, result)
 
 
