@@ -100,11 +100,15 @@ class _Running:
 
 @dataclass(frozen=True)
 class BatchStatistics:
-    """``values[b, k]``: node ``k`` on batch ``b``; ``rounding[b, k]`` its rounding bound."""
+    """``values[b, k]``: node ``k`` on batch ``b``; ``rounding[b, k]`` its rounding bound;
+    ``spread[b, k]`` the unbiased sample variance of node ``k``'s first column on batch ``b``
+    and ``spread_rounding[b, k]`` its rounding bound (a concentration bound needs them)."""
 
     values: np.ndarray
     rounding: np.ndarray
     n_samples: int
+    spread: np.ndarray | None = None
+    spread_rounding: np.ndarray | None = None
 
 
 def _batch(draw, nodes, rng, size: int, chunk: int):
@@ -116,8 +120,13 @@ def _batch(draw, nodes, rng, size: int, chunk: int):
         for node, acc in zip(nodes, running):
             a, b = node.columns
             acc.add(mids[:, a], mids[:, b], rads[:, a], rads[:, b])
+    # a mean node's co-moment is its column's (b = a): its sample variance comes for free
     return ([acc.statistic(node.kind) for node, acc in zip(nodes, running)],
-            [acc.rounding(node.kind) for node, acc in zip(nodes, running)])
+            [acc.rounding(node.kind) for node, acc in zip(nodes, running)],
+            [acc.statistic("var") if node.kind == "mean" else np.nan
+             for node, acc in zip(nodes, running)],
+            [acc.rounding("var") if node.kind == "mean" else np.nan
+             for node, acc in zip(nodes, running)])
 
 
 def batch_statistics(draw, nodes, *, n_samples: int, root: int, name: str,
@@ -129,8 +138,9 @@ def batch_statistics(draw, nodes, *, n_samples: int, root: int, name: str,
     if size < 2:
         raise ValueError(f"n_samples must be at least {2 * N_BATCHES}, got {n_samples}")
     rows = [_batch(draw, nodes, generator(root, name, b), size, chunk) for b in range(N_BATCHES)]
-    return BatchStatistics(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
-                           size * N_BATCHES)
+    values, rounding, spread, spread_rounding = (np.array([r[k] for r in rows])
+                                                 for k in range(4))
+    return BatchStatistics(values, rounding, size * N_BATCHES, spread, spread_rounding)
 
 
 def batch_means(sample, *, n_samples: int, root: int, name: str, statistic: str = "mean",
