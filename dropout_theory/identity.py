@@ -102,7 +102,11 @@ class MaskModel:
     consecutive blocks of mask positions that ``simulate`` sees only through the number kept
     in each block (inputs sharing one weight): the exact route then enumerates the kept
     counts with Binomial weights instead of all ``2**k`` masks (and checks the claim on
-    masks shuffled within the blocks)."""
+    masks shuffled within the blocks). ``value_bound(point)``, when given, returns ``(lo,
+    hi)`` holding every exact value ``simulate`` can return at the point (every mask pattern
+    and noise value): a Monte Carlo rejection is then confirmed by a rigorous concentration
+    bound instead of resting on the t approximation (every value drawn or enumerated is
+    checked against it, so a wrong declaration is an error, never a verdict)."""
 
     routes: ClassVar[tuple] = ("exact", "montecarlo")
     simulate: Callable
@@ -111,6 +115,7 @@ class MaskModel:
     noise_degree: int = 0
     rounding_scale: Callable | None = None
     exchangeable: Callable | None = None
+    value_bound: Callable | None = None
 
 
 @dataclass(frozen=True)

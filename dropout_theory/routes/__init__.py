@@ -12,9 +12,20 @@ from .result import STATISTICAL, Context, RouteResult
 # registration on import: each module adds its route to the table
 from . import exact, expressions, gradient, montecarlo, order, replicate, symbolic  # noqa: E402,F401,I001
 from .exact import enumerable  # noqa: E402
+from .montecarlo import judge_batches  # noqa: E402
 
 __all__ = ["Context", "RouteResult", "run", "route", "names", "enumerable", "prepare",
-           "STATISTICAL"]
+           "STATISTICAL", "sample_batches", "judge_batches"]
+
+#: the statistical routes' costly half: ``(prepared, batch statistics)`` of a check
+_SAMPLERS = {"montecarlo": montecarlo.sample_batches, "replicate": replicate.sample_batches}
+
+
+def sample_batches(name: str, identity, point, claim, context: Context):
+    """The batch statistics statistical route ``name`` judges (:func:`judge_batches`)."""
+    if name not in _SAMPLERS:
+        raise ValueError(f"route {name!r} is not statistical; those are {sorted(_SAMPLERS)}")
+    return _SAMPLERS[name](identity, point, claim, context)
 
 
 def run(name: str, identity, point, claim, context: Context | None = None) -> RouteResult:

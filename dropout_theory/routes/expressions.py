@@ -31,6 +31,10 @@ MAX_UNROLLED = 4096
 EXACT_MAX_ELEMENTS = 1 << 24
 #: most random array elements drawn at once (the rows of a chunk are drawn in blocks)
 DRAW_ELEMENTS = 1 << 21
+#: draws of the pilot sample that centres a variance: odd, so a two-valued argument is never
+#: centred exactly between its values (its square would be constant, which the Monte Carlo
+#: route cannot tell from an event never drawn)
+PILOT_ROWS = 255
 
 
 def _bound(expr, values) -> int:
@@ -221,21 +225,26 @@ def _degrees(nodes, columns, laws):
 
 def _as_means(exprs, laws, values):
     """``Var`` and ``Cov`` nodes as functions of means: ``Cov(X, Y) = E((X - a)(Y - b)) -
-    E(X - a) E(Y - b)`` for any constants, here X and Y at one seeded draw (a typical value
-    keeps the cancellation small). A batch variance's first-order part vanishes for a
+    E(X - a) E(Y - b)`` for any constants, here pilot estimates of the means (from a stream of
+    their own): the cancellation stays small and ``E(X - a)`` near 0, so the rigorous gate's
+    box around it barely widens the variance. A batch variance's first-order part vanishes for a
     symmetric two-valued X, and its t-test then has a tail 10^5 times nominal at the default
     critical value; as a nonlinear function of means the second-order part is bounded by the
     route instead (:func:`~dropout_theory.routes.montecarlo.judge_batches`)."""
     found = [n for n in operator_nodes(*exprs) if isinstance(n, (Var, Cov))]
     if not found:
         return exprs
-    env = {law[0]: _sample(law, np.random.default_rng(0), 1) for law in laws}
+    rng = np.random.default_rng(0x9E3779B9)  # the pilot's own stream, never a check's
+    env = {law[0]: _sample(law, rng, PILOT_ROWS) for law in laws}
     mapping = {}
     for node in found:
         centered = []
         for arg in (node.args if isinstance(node, Cov) else node.args * 2):
             try:
-                value = float(_evaluate_columns([arg], values, env, 1)[0][0, 0])
+                with np.errstate(all="ignore"):
+                    pilot = _evaluate_columns([arg], values, env, PILOT_ROWS)[0][:, 0]
+                value = float(pilot[np.isfinite(pilot)].mean()) if np.isfinite(pilot).any() \
+                    else 0.0
             except (ValueError, ArithmeticError):
                 value = 0.0
             centered.append(arg - (sp.Rational(value) if math.isfinite(value) else 0))
@@ -292,7 +301,45 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
     random = [bool({str(getattr(s, "base", s)) for s in n.atoms(sp.Symbol, sp.Indexed)} & names)
               for n in found]
     return Prepared(nodes, n_outcomes, outcomes, draw, sides, work, random,
-                    [isinstance(n, P) for n in found], curvature)
+                    [isinstance(n, P) for n in found], curvature,
+                    ranges=_ranges(columns, laws, values))
+
+
+def _support(law):
+    """A ball holding every value of one variable: Bernoulli [0, 1], Uniform [a, b]; ``None``
+    for an unbounded law."""
+    _, kind, params, shape = law
+    if kind == "Bernoulli":
+        lo, hi = 0.0, 1.0
+    elif kind == "Uniform":
+        (a, ra), (b, rb) = params
+        lo, hi = a - ra, b + rb
+    else:
+        return None
+    mid, rad = (lo + hi) / 2.0, (hi - lo) / 2.0
+    rad = float(np.nextafter(rad + gamma(4) * (abs(mid) + rad), np.inf))
+    return Ball(np.full((1,) + shape, mid), np.full((1,) + shape, rad))
+
+
+def _ranges(columns, laws, values):
+    """Per column, an interval holding every value it can take (ball arithmetic over the
+    variables' supports), or ``None`` where a variable it reads is unbounded."""
+    supports = {law[0]: _support(law) for law in laws}
+    ranges = []
+    for column in columns:
+        reads = {str(getattr(s, "base", s)) for s in column.atoms(sp.Symbol, sp.Indexed)}
+        if any(supports[name] is None for name in reads & set(supports)):
+            ranges.append(None)
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                ball = evaluate_ball(column, values, random={k: v for k, v in supports.items()
+                                                             if v is not None})
+            lo, hi = float(np.min(ball.lo)), float(np.max(ball.hi))
+        except (ValueError, ArithmeticError):
+            lo, hi = -math.inf, math.inf
+        ranges.append((lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None)
+    return ranges
 
 
 @lru_cache(maxsize=256)

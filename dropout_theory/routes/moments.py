@@ -9,6 +9,7 @@ model type, dispatched on the type (:class:`~dropout_theory.identity.MaskModel` 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import singledispatch
 from typing import Callable
@@ -43,7 +44,10 @@ class Prepared:
     n)`` returns ``(mids, rads)`` of ``n`` sampled rows; ``sides(stats)`` maps node values
     (balls, scalars or one per batch) to the balls of the left and right sides;
     ``curvature(box)``, for sides nonlinear in the node values, bounds ``|d^2 (lhs - rhs) /
-    d stat_j d stat_k|`` over a box of node values (``None``: the sides are linear).
+    d stat_j d stat_k|`` over a box of node values (``None``: the sides are linear);
+    ``ranges[c]``, where known, is an interval ``(lo, hi)`` holding every exact value of
+    column ``c`` (the Monte Carlo route's rigorous gate needs it; ``None``: unbounded or not
+    declared).
     """
 
     nodes: list
@@ -55,6 +59,7 @@ class Prepared:
     random_nodes: list
     probability_nodes: list
     curvature: Callable | None = None
+    ranges: list | None = None
 
 
 @singledispatch
@@ -88,14 +93,21 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
     # Var[x] = E[(x - c)^2] - E[x - c]^2 from two means, not from batch variances: where the
     # first-order part of a variance estimate vanishes (x two-valued and symmetric, q = 1/2)
     # batch variances are chi-square-like and their t-test has a tail 10^5 times its nominal
-    # rate at 1e-8; as a nonlinear side the second-order part is bounded instead. c, the
-    # value without dropout, keeps the cancellation small.
-    center = float(np.asarray(model.simulate(point, np.ones((1, k)), np.zeros(1)),
-                              dtype=np.float64)[0]) if variance else 0.0
+    # rate at 1e-8; as a nonlinear side the second-order part is bounded instead. c, a pilot
+    # estimate of the mean (its own stream, independent of the checks' batches: any constant
+    # is exact), keeps the cancellation small and E[x - c] near 0, so the rigorous gate's
+    # box around E[x - c] barely widens the variance.
+    center = _pilot_mean(model, point, k, drop) if variance else 0.0
+
+    bound = _value_bound(identity, model, point)
 
     def columns(masks, noise):
         values = np.asarray(model.simulate(point, masks, noise), dtype=np.float64)
         rads = per_sample * (np.abs(values) + scale)
+        if bound is not None and np.any((values + rads < bound[0]) | (values - rads > bound[1])):
+            worst = values[np.argmax(np.maximum(bound[0] - values, values - bound[1]))]
+            raise ValueError(f"{identity.name}: the model returned {worst!r}, outside its "
+                             f"declared value_bound [{bound[0]!r}, {bound[1]!r}] at {point}")
         if not variance:
             return values[:, None], rads[:, None]
         shifted = Ball(values, rads) - center
@@ -136,21 +148,62 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
         n_outcomes = n_nodes << k if k <= EXACT_MAX_BITS else None
         enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
     return statistic_prepared(model.statistic, rhs, n_outcomes if enumerable else None,
-                              outcomes, draw, 8 * k + 32, k > 0 or model.noise_degree > 0)
+                              outcomes, draw, 8 * k + 32, k > 0 or model.noise_degree > 0,
+                              bound, center)
 
 
-def statistic_prepared(statistic, rhs, n_outcomes, outcomes, draw, work, random) -> Prepared:
+#: rows of the pilot sample that centres a variance: odd, so a two-valued x is never centred
+#: exactly between its values (its square column would be constant, which the Monte Carlo
+#: route cannot tell from an event never drawn)
+PILOT_ROWS = 1023
+
+
+def _pilot_mean(model, point, k, drop) -> float:
+    rng = np.random.default_rng(0x9E3779B9)  # the pilot's own stream, never a check's
+    values = np.asarray(model.simulate(point, bernoulli_mask((PILOT_ROWS, k), drop, rng),
+                                       rng.standard_normal(PILOT_ROWS)), dtype=np.float64)
+    center = float(np.mean(values[np.isfinite(values)])) if np.isfinite(values).any() else 0.0
+    return center if math.isfinite(center) else 0.0
+
+
+def _value_bound(identity, model, point):
+    if model.value_bound is None:
+        return None
+    lo, hi = (float(b) for b in model.value_bound(point))
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise ValueError(f"{identity.name}: value_bound must be finite (lo, hi) with lo <= hi, "
+                         f"got ({lo!r}, {hi!r}) at {point}")
+    return lo, hi
+
+
+def statistic_prepared(statistic, rhs, n_outcomes, outcomes, draw, work, random,
+                       bound=None, center=0.0) -> Prepared:
     """The left side as the mean of column 0, or (``statistic="var"``) as the variance
-    ``m2 - m1^2`` of the means of columns 0 (``x``) and 1 (``x^2``), a nonlinear side whose
-    constant curvature the Monte Carlo route's second-order allowance bounds."""
+    ``m2 - m1^2`` of the means of columns 0 (``x - center``) and 1 (its square), a nonlinear
+    side whose constant curvature the Monte Carlo route's second-order allowance bounds.
+    ``bound``, an interval holding every value of ``x``, gives the columns' ranges."""
     if statistic == "var":
+        ranges = None
+        if bound is not None:
+            lo, hi = bound[0] - center, bound[1] - center
+            low = 0.0 if lo <= 0.0 <= hi else min(lo * lo, hi * hi)
+            ranges = [(lo, hi), (low, max(lo * lo, hi * hi))]
         return Prepared([Node("mean", 0), Node("mean", 1)], n_outcomes, outcomes, draw,
                         lambda stats: (stats[1] - stats[0] * stats[0], rhs), work,
                         random_nodes=[random, random], probability_nodes=[False, False],
-                        curvature=lambda box: np.array([[2.0, 0.0], [0.0, 0.0]]))
+                        curvature=lambda box: np.array([[2.0, 0.0], [0.0, 0.0]]),
+                        ranges=_widened(ranges))
     return Prepared([Node("mean", 0)], n_outcomes, outcomes, draw,
                     lambda stats: (stats[0], rhs), work, random_nodes=[random],
-                    probability_nodes=[False])
+                    probability_nodes=[False], ranges=None if bound is None else [bound])
+
+
+def _widened(ranges):
+    """Intervals computed in floating point, rounded outward."""
+    if ranges is None:
+        return None
+    return [(float(np.nextafter(lo - gamma(4) * abs(lo), -np.inf)),
+             float(np.nextafter(hi + gamma(4) * abs(hi), np.inf))) for lo, hi in ranges]
 
 
 def _counted(identity, columns, groups, drop, n_nodes):

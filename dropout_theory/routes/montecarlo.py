@@ -4,7 +4,11 @@ The node statistics are estimated on each of ``N_BATCHES`` batches; ``lhs - rhs`
 function of them, gets its estimate and standard error from the jackknife over batches, and
 the z-test of :func:`~dropout_theory.routes.result.decide` adds the rigorous rounding bounds
 of the estimate and of the standard error (and a second-order term for sides nonlinear in
-the statistics). A random statistic that never varied (an event rarer than ``1/n`` never
+the statistics). That test reports; a rejection must also pass a rigorous gate where the
+columns' value ranges are known: every random statistic within its empirical Bernstein
+interval (valid for any distribution, :mod:`~dropout_theory.sampling.bounds`) at the check's
+false-alarm rate, and ``lhs - rhs`` evaluated over that box by ball arithmetic must still be
+rejected, else the check is ``unresolved`` (more samples would decide). A random statistic that never varied (an event rarer than ``1/n`` never
 drawn) makes a zero standard error that is no evidence: such a check is ``unresolved``. A
 statement about probabilities alone is judged by exact binomial intervals, valid for any
 count of events, none included.
@@ -16,13 +20,14 @@ import math
 import numpy as np
 from scipy.stats import beta as stats_beta
 
-from ..sampling import batch_statistics, gamma, resolution
+from ..sampling import (batch_statistics, empirical_bernstein, gamma, pooled_variance_bound,
+                        resolution)
 from ..symbolic.balls import Ball, from_interval
 from .moments import prepare, undecided_events
 from .registry import route
 from .result import RouteResult, decide
 
-__all__ = ["montecarlo", "judge_batches"]
+__all__ = ["montecarlo", "judge_batches", "sample_batches"]
 
 
 def _radius(r):
@@ -79,14 +84,16 @@ def _second_order(identity, prepared, stats, pooled, context):
     return critical, (second if math.isfinite(second) else math.inf)
 
 
-def judge_batches(route_name, identity, point, prepared, stats, context) -> RouteResult:
+def judge_batches(route_name, identity, point, prepared, stats, context, *,
+                  rigorous: bool = True) -> RouteResult:
     """The test of ``lhs - rhs`` from batch statistics (shared with the replicate route).
 
     ``lhs - rhs`` is a function of the node statistics: its estimate and standard error come
     from the jackknife over batches (leave one batch out), which for a nonlinear function such
     as ``E(x**2) - E(x)**2`` captures the spread of the pooled estimate that per-batch values
     of the function would miss. A statement about probabilities only is judged by exact
-    binomial intervals instead (:func:`_binomial`)."""
+    binomial intervals instead (:func:`_binomial`). ``rigorous=False`` skips the gate
+    (calibration measures the t test alone)."""
     n = len(stats.values)
     pooled, left_out = _pooled(stats)
     undecided = undecided_events(prepared, pooled, gamma(4 * stats.n_samples + 64))
@@ -117,12 +124,57 @@ def judge_batches(route_name, identity, point, prepared, stats, context) -> Rout
     critical, second = _second_order(identity, prepared, stats, pooled, context)
     status = decide(identity.relation, value, rounding + (second or 0.0), se, se_rounding,
                     critical)
+    gate, interval, note = None, None, ""
+    if status == "disagrees" and rigorous:
+        gate, interval, note = _gate(identity, prepared, stats, pooled, context)
+        status = "disagrees" if gate is not None else "unresolved"
     return RouteResult(route_name, status, point, lhs=float(lhs.mid), rhs=float(rhs.mid),
                        difference=value, rounding=rounding, se=se, critical=critical,
-                       second_order=second, n_samples=stats.n_samples,
+                       second_order=second, n_samples=stats.n_samples, gate=gate,
+                       interval=interval, note=note,
                        z=(value / se if se > 0 else (0.0 if abs(value) <= rounding
                                                       else math.copysign(math.inf, value))),
                        resolution=resolution(se, float(rhs.mid), critical))
+
+
+def _bernstein_box(prepared, stats, pooled, delta):
+    """Every random statistic's empirical Bernstein interval (each at ``delta`` over their
+    number) around its pooled ball, or ``None`` when a random column's range is unknown."""
+    random = [k for k, r in enumerate(prepared.random_nodes) if r]
+    if prepared.ranges is None or stats.spread is None or not random:
+        return None
+    box, size = list(pooled), stats.n_samples // len(stats.values)
+    for k in random:
+        node = prepared.nodes[k]
+        bounds = prepared.ranges[node.a] if node.kind == "mean" else None
+        if bounds is None or not all(map(math.isfinite, bounds)):
+            return None
+        width = float(bounds[1] - bounds[0])
+        variance = pooled_variance_bound(stats.values[:, k], _radius(stats.rounding[:, k]),
+                                         stats.spread[:, k], _radius(stats.spread_rounding[:, k]),
+                                         size, float(pooled[k].rad), width)
+        half = empirical_bernstein(variance, stats.n_samples, width, delta / len(random))
+        box[k] = Ball(pooled[k].mid, pooled[k].rad + half)
+    return box
+
+
+def _gate(identity, prepared, stats, pooled, context):
+    """``(gate, interval, note)`` of a t-test rejection: ``gate`` names what the rejection
+    rests on, ``None`` when the rigorous bound does not confirm it."""
+    box = _bernstein_box(prepared, stats, pooled, context.alpha / max(context.n_checks, 1))
+    if box is None:
+        return ("t approximation", None,
+                "no value range is known for a random column: this rejection rests on the t "
+                "approximation of batch means (its tail is measured, not proved)")
+    lhs, rhs = prepared.sides(box)
+    diff = lhs - rhs
+    interval = (float(diff.lo), float(diff.hi))
+    if decide(identity.relation, float(diff.mid), float(diff.rad)) == "disagrees":
+        return "empirical Bernstein", interval, ""
+    return (None, interval,
+            "the t statistic rejects, but lhs - rhs over the rigorous empirical Bernstein "
+            "intervals of the statistics (interval, at the check's false-alarm rate) still "
+            "admits the claim: more samples would decide")
 
 
 def _binomial(route_name, identity, point, prepared, stats, pooled, context) -> RouteResult:
@@ -156,9 +208,16 @@ def _binomial(route_name, identity, point, prepared, stats, pooled, context) -> 
                             "share of alpha; interval: lhs - rhs over them")
 
 
-@route("montecarlo")
-def montecarlo(identity, point, claim, context) -> RouteResult:
+def sample_batches(identity, point, claim, context):
+    """``(prepared, stats)``: the model at ``point`` and its batch statistics (the part of the
+    route that costs; :func:`judge_batches` judges them at any false-alarm rate)."""
     prepared = prepare(identity.model, identity, point, claim)
     stats = batch_statistics(prepared.draw, prepared.nodes, n_samples=context.n_samples,
                              root=context.root, name=context.keyed(identity))
-    return judge_batches("montecarlo", identity, point, prepared, stats, context)
+    return prepared, stats
+
+
+@route("montecarlo")
+def montecarlo(identity, point, claim, context) -> RouteResult:
+    return judge_batches("montecarlo", identity, point,
+                         *sample_batches(identity, point, claim, context), context)

@@ -15,7 +15,7 @@ from .moments import Prepared, claim_ball, prepare, statistic_prepared
 from .montecarlo import judge_batches
 from .registry import route
 
-__all__ = ["replicate"]
+__all__ = ["replicate", "sample_batches"]
 
 
 def _columns(model, values):
@@ -47,12 +47,18 @@ def _(model: ReplicateModel, identity, point, claim) -> Prepared:
     return statistic_prepared(model.statistic, rhs, None, None, draw, 0, True)
 
 
-@route("replicate")
-def replicate(identity, point, claim, context):
+def sample_batches(identity, point, claim, context):
+    """``(prepared, stats)``: the replicates' batch statistics (the part that costs)."""
     model, key = identity.model, context.keyed(identity)
     prepared = prepare(model, identity, point, claim)
     draw = _one_call(model, point, generator(context.root, key, 0)) if model.one_call \
         else prepared.draw
     stats = batch_statistics(draw, prepared.nodes, n_samples=model.replicates,
                              root=context.root, name=key, chunk=model.replicates)
-    return judge_batches("replicate", identity, point, prepared, stats, context)
+    return prepared, stats
+
+
+@route("replicate")
+def replicate(identity, point, claim, context):
+    return judge_batches("replicate", identity, point,
+                         *sample_batches(identity, point, claim, context), context)

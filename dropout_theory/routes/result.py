@@ -45,6 +45,9 @@ class RouteResult:
     resolution: float | None = None
     #: Monte Carlo, a side nonlinear in its statistics: the bound on the second-order term
     second_order: float | None = None
+    #: statistical routes, a rejection: what it rests on ("empirical Bernstein", rigorous for
+    #: declared value ranges; "t approximation" where no range is known)
+    gate: str | None = None
     n_samples: int | None = None
     residual: str | None = None
     witness: dict | None = None
