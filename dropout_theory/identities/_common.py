@@ -4,6 +4,7 @@ import sympy as sp
 
 from ..identity import Param, drop_probability
 from ..network import Dropout
+from ..sampling import gamma
 
 q = sp.Symbol("q", positive=True)
 p = sp.Symbol("p", positive=True)
@@ -26,6 +27,14 @@ def unit_scale(point, scale=None) -> float:
     of the simulated unit is relative to them, not to its possibly cancelled value."""
     keep = 1.0 - drop_probability(point) if scale is None else scale
     return float(np.abs(np.asarray(point["w"]) * np.asarray(point["x"])).sum() / keep)
+
+
+def unit_range(point) -> tuple:
+    """Every value ``w . (m x) / q`` can take lies between the sums of its negative and of its
+    positive terms (rounded outward)."""
+    terms = np.asarray(point["w"]) * np.asarray(point["x"]) / (1.0 - drop_probability(point))
+    slack = 1.0 + gamma(terms.size + 4)
+    return (float(terms[terms < 0].sum()) * slack, float(terms[terms > 0].sum()) * slack)
 
 
 def inverted_unit(point, masks, noise=None):

@@ -5,7 +5,7 @@ import sympy as sp
 from ..identity import GradientModel, Identity, MaskModel, Param, drop_probability, register
 from ..network import Dropout, StandardDropout
 from ..symbolic import Bernoulli, RandomSpace, expectation, variance
-from ._common import D, Q, W, X, d, i, inverted_unit, q, unit_scale, w, x
+from ._common import D, Q, W, X, d, i, inverted_unit, q, unit_range, unit_scale, w, x
 
 NOTATION = "q = keep probability = 1 - p, m_i ~ Bernoulli(q) i.i.d., inverted scaling 1/q"
 
@@ -35,7 +35,8 @@ register(Identity(
     statement=r"E\left[\sum_{i=1}^{d} w_i x_i \frac{m_i}{q}\right] = \sum_{i=1}^{d} w_i x_i",
     source="seed 000 (inverted dropout section)", notation=NOTATION, params=(Q, D, W, X),
     rhs=sp.Sum(w[i] * x[i], (i, 1, d)), derive=_mean_model,
-    model=MaskModel(inverted_unit, _units, "mean", rounding_scale=unit_scale),
+    model=MaskModel(inverted_unit, _units, "mean", rounding_scale=unit_scale,
+                    value_bound=unit_range),
     wrong_claims=lambda rhs: {"standard-dropout-mean": q * rhs},
 ))
 
@@ -46,7 +47,7 @@ register(Identity(
     source="REFERENCES.md (moments); seed 001 (noise variance)", notation=NOTATION,
     params=(Q, D, W, X), rhs=(1 - q) / q * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d)),
     derive=_variance_model, model=MaskModel(inverted_unit, _units, "var",
-                                            rounding_scale=unit_scale),
+                                            rounding_scale=unit_scale, value_bound=unit_range),
     wrong_claims=lambda rhs: {"drop-(1-q)": rhs / (1 - q)},
 ))
 
@@ -73,7 +74,8 @@ register(Identity(
     notation="q = keep probability; seed 003's p is this q; no scaling in training",
     params=(Q, Param("y", typical=(-3.0, 3.0))), rhs=q * Y, derive=_standard_model,
     model=MaskModel(_standard_layer, lambda point: 1, "mean",
-                    rounding_scale=lambda point: abs(point["y"])),
+                    rounding_scale=lambda point: abs(point["y"]),
+                    value_bound=lambda point: (min(0.0, point["y"]), max(0.0, point["y"]))),
 ))
 
 G, M, J = sp.IndexedBase("g", real=True), sp.IndexedBase("m", real=True), sp.Symbol("j",
