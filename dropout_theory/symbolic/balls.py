@@ -368,6 +368,10 @@ def absolute(a) -> Ball:
     return Ball._make(np.abs(a.mid), a._rad, a._mag, a._unit)
 
 
+def _even(n) -> bool:
+    return int(n) % 2 == 0 and int(n) != 0
+
+
 def ipow(a, n) -> Ball:
     """``a ** n`` for integer ``n`` (scalar or array) by binary powering with ball products,
     so exact inputs stay exact; negative powers are ``1 / a ** |n|``.
@@ -383,6 +387,8 @@ def ipow(a, n) -> Ball:
             k >>= 1
             base = mul(base, base) if k else base
         result = result if result is not None else Ball._make(np.ones_like(a.mid), _ZERO)
+        if _even(n) and np.any(result.lo < 0):  # an even power of a ball around 0 is >= 0
+            result = from_interval(np.maximum(result.lo, 0.0), result.hi)
         return div(1.0, result) if n < 0 else result
     k, base = np.abs(n), a
     result = Ball._make(np.ones(np.broadcast_shapes(a.shape, n.shape)), _ZERO)
