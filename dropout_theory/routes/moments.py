@@ -47,7 +47,9 @@ class Prepared:
     d stat_j d stat_k|`` over a box of node values (``None``: the sides are linear);
     ``ranges[c]``, where known, is an interval ``(lo, hi)`` holding every exact value of
     column ``c`` (the Monte Carlo route's rigorous gate needs it; ``None``: unbounded or not
-    declared).
+    declared), or a list of candidates ``(lo, hi, bias, escape)`` for values clipped to a
+    core that one sample leaves with probability at most ``escape``, shifting the mean by at
+    most ``bias`` (the route takes the tightest its false-alarm share allows).
     """
 
     nodes: list

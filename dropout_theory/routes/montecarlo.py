@@ -27,7 +27,7 @@ from .moments import prepare, undecided_events
 from .registry import route
 from .result import RouteResult, decide
 
-__all__ = ["montecarlo", "judge_batches", "sample_batches"]
+__all__ = ["montecarlo", "judge_batches", "sample_batches", "bounded"]
 
 
 def _radius(r):
@@ -137,24 +137,53 @@ def judge_batches(route_name, identity, point, prepared, stats, context, *,
                        resolution=resolution(se, float(rhs.mid), critical))
 
 
+def bounded(prepared) -> bool:
+    """Whether every random statistic is the mean of a column with a known finite range (the
+    gate can then confirm a rejection rigorously)."""
+    random = [k for k, r in enumerate(prepared.random_nodes) if r]
+    if prepared.ranges is None or not random:
+        return False
+    for k in random:
+        node = prepared.nodes[k]
+        bounds = _candidates(prepared.ranges[node.a]) if node.kind == "mean" else []
+        if not bounds or not all(math.isfinite(lo) and math.isfinite(hi)
+                                 for lo, hi, *_ in bounds):
+            return False
+    return True
+
+
+def _candidates(entry) -> list:
+    """A column's range as candidates ``(lo, hi, bias, escape)`` (an exact ``(lo, hi)`` is
+    one candidate with no clipping)."""
+    if entry is None:
+        return []
+    return [(*entry, 0.0, 0.0)] if isinstance(entry, tuple) else list(entry)
+
+
 def _bernstein_box(prepared, stats, pooled, delta):
     """Every random statistic's empirical Bernstein interval (each at ``delta`` over their
     number) around its pooled ball, or ``None`` when a random column's range is unknown."""
     random = [k for k, r in enumerate(prepared.random_nodes) if r]
-    if prepared.ranges is None or stats.spread is None or not random:
+    if not bounded(prepared) or stats.spread is None:
         return None
     box, size = list(pooled), stats.n_samples // len(stats.values)
+    share = delta / len(random)
     for k in random:
-        node = prepared.nodes[k]
-        bounds = prepared.ranges[node.a] if node.kind == "mean" else None
-        if bounds is None or not all(map(math.isfinite, bounds)):
+        # a range that holds only while the samples stay in a core (normal entries clipped):
+        # the chance that some sample left it is charged to this statistic's share, and the
+        # mean of the clipped values is within ``bias`` of the true mean
+        fitting = [c for c in _candidates(prepared.ranges[prepared.nodes[k].a])
+                   if stats.n_samples * c[3] <= share / 2]
+        if not fitting:
             return None
-        width = float(bounds[1] - bounds[0])
+        lo, hi, bias, escape = fitting[0]
+        escaped = stats.n_samples * escape
+        width = float(hi - lo)
         variance = pooled_variance_bound(stats.values[:, k], _radius(stats.rounding[:, k]),
                                          stats.spread[:, k], _radius(stats.spread_rounding[:, k]),
                                          size, float(pooled[k].rad), width)
-        half = empirical_bernstein(variance, stats.n_samples, width, delta / len(random))
-        box[k] = Ball(pooled[k].mid, pooled[k].rad + half)
+        half = empirical_bernstein(variance, stats.n_samples, width, share - escaped)
+        box[k] = Ball(pooled[k].mid, pooled[k].rad + half + bias)
     return box
 
 
