@@ -105,8 +105,8 @@ def _add_calibrate(sub) -> None:
                     "exponential inputs) over root seeds 1..N and count rejections at several "
                     "per-check alphas, by the t test alone and after the rigorous gate "
                     "(fails). The full run (the default) takes about an hour on two cores.")
-    cal.add_argument("names", nargs="*", help="identity or family names (default: all true "
-                                              "identities)")
+    cal.add_argument("names", nargs="*", help="identity or family names, 'worst' or a worst "
+                                              "case's name (default: all true identities)")
     cal.add_argument("--seeds", type=int, default=100, help="root seeds per check (default 100)")
     cal.add_argument("--samples", type=int, default=1 << 14,
                      help="Monte Carlo samples per check (default 16384)")
@@ -126,11 +126,14 @@ def _calibrate(args) -> int:
     if args.samples > MAX_SAMPLES or args.points > MAX_POINTS:
         raise ValueError(f"--samples must be at most {MAX_SAMPLES} and --points at most "
                          f"{MAX_POINTS}, got {args.samples} and {args.points}")
-    identities = []
-    if args.cases != "worst":
-        identities += [i for i in select(args.names) if i.expected == "holds"]
-    if args.cases != "registry":
-        identities += load_identities({"claim": WORST_CASES})
+    worst = load_identities({"claim": WORST_CASES}) if args.cases != "registry" else []
+    wanted = [n for n in args.names if not any(n in (w.name, w.family) for w in worst)]
+    identities = [] if args.cases == "worst" or (args.names and not wanted) else \
+        [i for i in select(wanted) if i.expected == "holds"]
+    identities += [w for w in worst if not args.names or
+                   any(n in (w.name, w.family) for n in args.names)]
+    if not identities:
+        raise ValueError(f"no true statement to calibrate among {args.names}")
     records, summary = calibrate(identities, seeds=args.seeds, n_samples=args.samples,
                                  n_points=args.points, progress=_stderr)
     print(json.dumps({"summary": summary, "checks": [r.as_dict() for r in records]}, indent=2)

@@ -40,7 +40,7 @@ def empirical_bernstein(variance: float, n: int, width: float, delta: float) -> 
                          f"n={n}, delta={delta}, width={width}, variance={variance}")
     log_term = math.log(4.0 / delta)
     half = math.sqrt(2.0 * variance * log_term / n) + 7.0 * width * log_term / (3.0 * (n - 1))
-    return half * (1.0 + gamma(16))
+    return float(half * (1.0 + gamma(16)))
 
 
 def pooled_variance_bound(means, means_rounding, variances, variances_rounding, size: int,
