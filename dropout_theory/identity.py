@@ -103,10 +103,12 @@ class MaskModel:
     in each block (inputs sharing one weight): the exact route then enumerates the kept
     counts with Binomial weights instead of all ``2**k`` masks (and checks the claim on
     masks shuffled within the blocks). ``value_bound(point)``, when given, returns ``(lo,
-    hi)`` holding every exact value ``simulate`` can return at the point (every mask pattern
-    and noise value): a Monte Carlo rejection is then confirmed by a rigorous concentration
-    bound instead of resting on the t approximation (every value drawn or enumerated is
-    checked against it, so a wrong declaration is an error, never a verdict)."""
+    hi)`` holding every exact value ``simulate`` can return at the point (every mask pattern);
+    for a model with noise it is ``value_bound(point, radius)``, holding the values while
+    ``|noise| <= radius`` (the noise's tail beyond is bounded from ``noise_degree``). A Monte
+    Carlo rejection is then confirmed by a rigorous concentration bound instead of resting on
+    the t approximation; every value drawn or enumerated is checked against it, so a wrong
+    declaration is an error, never a verdict."""
 
     routes: ClassVar[tuple] = ("exact", "montecarlo")
     simulate: Callable

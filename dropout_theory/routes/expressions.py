@@ -15,10 +15,10 @@ from functools import lru_cache
 
 import numpy as np
 import sympy as sp
-from scipy.stats import norm as stats_norm
 
 from ..identity import ExpressionModel
-from ..sampling import MAX_NODES, Node, enumerate_masks, gamma, gauss_rule, probability_error
+from ..sampling import (MAX_NODES, NORMAL_CORES, Node, clipped_normal_tail, enumerate_masks, gamma, gauss_rule,
+                        probability_error)
 from ..symbolic.balls import Ball
 from ..symbolic.evaluate import evaluate_ball, work_estimate
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, P, Var, operator_nodes
@@ -306,12 +306,6 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
                     ranges=_ranges(columns, laws, values))
 
 
-#: the cores a normal entry may be clipped to, in standard deviations: the Monte Carlo
-#: route's gate takes the smallest whose escape probability (2 Phi(-c) per entry and sample,
-#: 2e-9 at 6, 3.6e-33 at 12) fits its false-alarm share
-NORMAL_CORES = (6.0, 7.0, 8.0, 9.0, 10.0, 12.0)
-
-
 def _support(law, radius):
     """A ball holding every value of one variable: Bernoulli [0, 1], Uniform [a, b]; a normal
     one within ``radius`` standard deviations; ``None`` for another unbounded law."""
@@ -332,13 +326,9 @@ def _support(law, radius):
 
 
 def _normal_tail(column, laws, reads, magnitude, core):
-    """``(bias, escape)`` of a column polynomial in its normal variables, with normal entries
-    clipped to the core: ``escape`` bounds the probability that one sample leaves the core
-    (``K`` entries, each with probability ``2 Phi(-c)``) and ``bias`` the mean's shift,
-    ``sum_j (U(c 2^{j+1}) + U(c)) K 2 Phi(-c 2^j)`` over the shells ``c 2^j <= max |z| <
-    c 2^{j+1}``, where the ball bound ``U`` of a degree-``D`` polynomial grows at most by
-    ``2^D`` per doubling of the radius (radii enter ball arithmetic polynomially with
-    non-negative coefficients). ``None`` when a normal variable enters non-polynomially."""
+    """``(bias, escape)`` of a column polynomial in its normal variables, clipped to
+    ``core`` standard deviations (:func:`~dropout_theory.sampling.clipped_normal_tail`);
+    ``None`` when a normal variable enters non-polynomially."""
     normal = [law for law in laws if law[1] == "Normal" and law[0] in reads]
     if not normal:
         return 0.0, 0.0
@@ -346,13 +336,7 @@ def _normal_tail(column, laws, reads, magnitude, core):
     if math.isinf(degree):
         return None
     entries = sum(max(int(np.prod(law[3])), 1) for law in normal)
-    log_terms = [math.log(magnitude) + math.log(2.0 ** (degree * (j + 1)) + 1.0)
-                 + math.log(2 * entries) + float(stats_norm.logsf(core * 2.0 ** j))
-                 for j in range(8)]
-    # each shell's term is far below half the one before: the last bounds all beyond it
-    bias = math.fsum(math.exp(t) for t in log_terms) + math.exp(log_terms[-1])
-    escape = 2 * entries * float(stats_norm.sf(core))
-    return float(bias) * (1.0 + gamma(64)), float(escape) * (1.0 + gamma(8))
+    return clipped_normal_tail(magnitude, int(degree), entries, core)
 
 
 def _ranges(columns, laws, values):

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..identity import Approximation, MaskModel, drop_probability
 from ..network import bernoulli_mask
-from ..sampling import (TINY_WEIGHT, Node, count_masks, enumerate_counts, enumerate_masks, gamma,
-                        gauss_rule, probability_error)
+from ..sampling import (NORMAL_CORES, TINY_WEIGHT, Node, clipped_normal_tail, count_masks,
+                        enumerate_counts, enumerate_masks, gamma, gauss_rule, probability_error)
 from ..symbolic.balls import Ball, weighted_mean
 from ..symbolic.evaluate import evaluate_ball
 
@@ -101,15 +101,17 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
     # box around E[x - c] barely widens the variance.
     center = _pilot_mean(model, point, k, drop) if variance else 0.0
 
-    bound = _value_bound(identity, model, point)
+    bounds = _value_bounds(identity, model, point)
 
     def columns(masks, noise):
         values = np.asarray(model.simulate(point, masks, noise), dtype=np.float64)
         rads = per_sample * (np.abs(values) + scale)
-        if bound is not None and np.any((values + rads < bound[0]) | (values - rads > bound[1])):
-            worst = values[np.argmax(np.maximum(bound[0] - values, values - bound[1]))]
-            raise ValueError(f"{identity.name}: the model returned {worst!r}, outside its "
-                             f"declared value_bound [{bound[0]!r}, {bound[1]!r}] at {point}")
+        for core, lo, hi in bounds:  # a wrong declaration is an error, never a verdict
+            outside = (np.abs(noise) <= core) & ((values + rads < lo) | (values - rads > hi))
+            if np.any(outside):
+                raise ValueError(f"{identity.name}: the model returned "
+                                 f"{values[np.argmax(outside)]!r}, outside its declared "
+                                 f"value_bound [{lo!r}, {hi!r}] at {point}")
         if not variance:
             return values[:, None], rads[:, None]
         shifted = Ball(values, rads) - center
@@ -151,7 +153,7 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
         enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
     return statistic_prepared(model.statistic, rhs, n_outcomes if enumerable else None,
                               outcomes, draw, 8 * k + 32, k > 0 or model.noise_degree > 0,
-                              bound, center)
+                              _ranges(bounds, model.noise_degree, center, variance))
 
 
 #: rows of the pilot sample that centres a variance: odd, so a two-valued x is never centred
@@ -168,44 +170,64 @@ def _pilot_mean(model, point, k, drop) -> float:
     return center if math.isfinite(center) else 0.0
 
 
-def _value_bound(identity, model, point):
+def _value_bounds(identity, model, point) -> list:
+    """``[(core, lo, hi)]``: the declared interval of the values while ``|noise| <= core``
+    (one per core in ``NORMAL_CORES`` for a model with noise; ``core = inf`` without)."""
     if model.value_bound is None:
+        return []
+    noisy = model.noise_degree > 0
+    result = []
+    for core in NORMAL_CORES if noisy else (math.inf,):
+        lo, hi = (float(b) for b in (model.value_bound(point, core) if noisy
+                                     else model.value_bound(point)))
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+            raise ValueError(f"{identity.name}: value_bound must be finite (lo, hi) with lo "
+                             f"<= hi, got ({lo!r}, {hi!r}) at {point}")
+        result.append((core, lo, hi))
+    return result
+
+
+def _ranges(bounds, degree, center, variance):
+    """The columns' range candidates (:class:`Prepared`) from the value's declared ones: the
+    value (or its offset from ``center`` and that offset's square, of twice the degree in the
+    noise), clipped where the noise leaves a core, rounded outward."""
+    if not bounds:
         return None
-    lo, hi = (float(b) for b in model.value_bound(point))
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
-        raise ValueError(f"{identity.name}: value_bound must be finite (lo, hi) with lo <= hi, "
-                         f"got ({lo!r}, {hi!r}) at {point}")
-    return lo, hi
+    columns = [[], []] if variance else [[]]
+    for core, lo, hi in bounds:
+        lo, hi = _outward(lo - center, hi - center)
+        parts = [(lo, hi, degree)]
+        if variance:
+            low = 0.0 if lo <= 0.0 <= hi else min(lo * lo, hi * hi)
+            parts.append((*_outward(low, max(lo * lo, hi * hi)), 2 * degree))
+        for column, (a, b, d) in zip(columns, parts):
+            tail = (0.0, 0.0) if math.isinf(core) else \
+                clipped_normal_tail(max(abs(a), abs(b)), d, 1, core)
+            column.append((a, b, *tail))
+    return columns
+
+
+def _outward(lo, hi):
+    """An interval computed in floating point, rounded outward."""
+    return (float(np.nextafter(lo - gamma(4) * abs(lo), -np.inf)),
+            float(np.nextafter(hi + gamma(4) * abs(hi), np.inf)))
 
 
 def statistic_prepared(statistic, rhs, n_outcomes, outcomes, draw, work, random,
-                       bound=None, center=0.0) -> Prepared:
+                       ranges=None) -> Prepared:
     """The left side as the mean of column 0, or (``statistic="var"``) as the variance
-    ``m2 - m1^2`` of the means of columns 0 (``x - center``) and 1 (its square), a nonlinear
-    side whose constant curvature the Monte Carlo route's second-order allowance bounds.
-    ``bound``, an interval holding every value of ``x``, gives the columns' ranges."""
+    ``m2 - m1^2`` of the means of columns 0 (``x`` minus a constant) and 1 (its square), a
+    nonlinear side whose constant curvature the Monte Carlo route's second-order allowance
+    bounds; ``ranges`` are the columns' (:class:`Prepared`)."""
     if statistic == "var":
-        ranges = None
-        if bound is not None:
-            lo, hi = bound[0] - center, bound[1] - center
-            low = 0.0 if lo <= 0.0 <= hi else min(lo * lo, hi * hi)
-            ranges = [(lo, hi), (low, max(lo * lo, hi * hi))]
         return Prepared([Node("mean", 0), Node("mean", 1)], n_outcomes, outcomes, draw,
                         lambda stats: (stats[1] - stats[0] * stats[0], rhs), work,
                         random_nodes=[random, random], probability_nodes=[False, False],
                         curvature=lambda box: np.array([[2.0, 0.0], [0.0, 0.0]]),
-                        ranges=_widened(ranges))
+                        ranges=ranges)
     return Prepared([Node("mean", 0)], n_outcomes, outcomes, draw,
                     lambda stats: (stats[0], rhs), work, random_nodes=[random],
-                    probability_nodes=[False], ranges=None if bound is None else [bound])
-
-
-def _widened(ranges):
-    """Intervals computed in floating point, rounded outward."""
-    if ranges is None:
-        return None
-    return [(float(np.nextafter(lo - gamma(4) * abs(lo), -np.inf)),
-             float(np.nextafter(hi + gamma(4) * abs(hi), np.inf))) for lo, hi in ranges]
+                    probability_nodes=[False], ranges=ranges)
 
 
 def _counted(identity, columns, groups, drop, n_nodes):
