@@ -164,8 +164,7 @@ def aggregate(identity, symbolic, numeric) -> tuple[str, str]:
                                 "and the symbolic residual disagree at "
                                 f"{symbolic.witness['label']} point")
     if against:
-        exact = [r for r in against if r.route == "exact"]
-        how = "certified counterexample" if exact else "beyond the z-test at the run's alpha"
+        how = routes.evidence(against)
         return "fails", f"rejected at {len(against)} of {len(numeric)} checks ({how})"
     if symbolic.status == "unconfirmed":
         return "inconclusive", "the canonical residual is not 0, but no exact check confirmed it"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..sampling import DEFAULT_ALPHA, z_crit
 
-__all__ = ["RouteResult", "Context", "violation", "decide", "STATISTICAL"]
+__all__ = ["RouteResult", "Context", "violation", "decide", "evidence", "STATISTICAL"]
 
 #: routes whose checks share the run's false-alarm rate (Bonferroni)
 STATISTICAL = ("montecarlo", "replicate")
@@ -94,3 +94,15 @@ def decide(relation: str, difference: float, rounding: float, se: float = 0.0,
         return "unresolved"
     allowance = rounding + critical * (se + se_rounding)
     return "disagrees" if violation(relation, difference) > allowance else "agrees"
+
+
+def evidence(rejections) -> str:
+    """What a set of rejecting results rests on, in words for a verdict's reason."""
+    if any(r.route == "exact" for r in rejections):
+        return "certified counterexample"
+    if any(r.gate == "empirical Bernstein" for r in rejections):
+        return "beyond the z-test, confirmed by empirical Bernstein bounds"
+    if any(r.gate == "t approximation" for r in rejections):
+        return "beyond the z-test at the run's alpha; no value range is known, so this rests " \
+               "on the t approximation"
+    return "beyond the z-test at the run's alpha"
