@@ -8,7 +8,9 @@ from ..plotting import FigureData, register_figure
 from ..routes import Context, run
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
 from ..sweeps import claim_value
-from ._common import D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, unit_scale, w, x
+from ..sampling import gamma
+from ._common import (D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, unit_range, unit_scale,
+                      w, x)
 
 _WX = sp.Sum(w[i] * x[i], (i, 1, d))
 _WX2 = sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
@@ -41,6 +43,16 @@ def _error_against_noisy_target(point, y_hat, noise):
     return (y_hat - point["w"] @ point["x"] - point["sigma"] * noise) ** 2
 
 
+def _error_bound(point, y_hat, radius):
+    """The squared error's range while |noise| <= radius, from yhat's range ``y_hat``."""
+    target = float(point["w"] @ point["x"])
+    slack = 1.0 + gamma(4 * len(point["x"]) + 16)
+    lo = (y_hat[0] - target - point["sigma"] * radius) * slack
+    hi = (y_hat[1] - target + point["sigma"] * radius) * slack
+    low = 0.0 if lo <= 0.0 <= hi else min(lo * lo, hi * hi)
+    return low, max(lo * lo, hi * hi) * slack
+
+
 def _naive_sim(point, masks, noise):
     """yhat = w . (m * x) from the non-inverted layer."""
     layer = StandardDropout(point["p"])
@@ -56,7 +68,9 @@ NAIVE = register(Identity(
     notation="p = drop probability, m_i ~ Bernoulli(1 - p), no scaling; eps mean 0, var sigma^2",
     params=(P, D, SIGMA, W, X), rhs=NAIVE_CLAIM, derive=lambda: _squared_error(1 - p, 1),
     model=MaskModel(_naive_sim, lambda point: point["d"], "mean", noise_degree=2,
-                    rounding_scale=lambda point: _error_scale(point, 1.0)),
+                    rounding_scale=lambda point: _error_scale(point, 1.0),
+                    value_bound=lambda point, r: _error_bound(
+                        point, unit_range({**point, "q": 1.0}), r)),
     probability="p", wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
 
@@ -74,7 +88,8 @@ register(Identity(
     params=(Q, D, SIGMA, W, X), rhs=(1 - q) / q * _WX2 + sigma ** 2,
     derive=lambda: _squared_error(q, q),
     model=MaskModel(_inverted_sim, lambda point: point["d"], "mean", noise_degree=2,
-                    rounding_scale=lambda point: _error_scale(point, point["q"])),
+                    rounding_scale=lambda point: _error_scale(point, point["q"]),
+                    value_bound=lambda point, r: _error_bound(point, unit_range(point), r)),
     wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
 
