@@ -7,6 +7,8 @@ both, which reduce to Klambauer's constants at ``mu = 0``, ``nu = 1``. ``AlphaDr
 those constants, so its output has mean 0 and variance 1 for a standard-normal input, but
 not for a constant input (seed 002 states the property without the input's law).
 """
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -109,6 +111,19 @@ def _normal_input(point, masks, noise):
     return layer.forward(noise[:, None], mask=masks)[:, 0]
 
 
+def _normal_input_bound(point, radius):
+    """AlphaDropout's output range while the input stays within ``radius``: a x + b kept,
+    a alpha' + b dropped (a, b the layer's affine fix), rounded outward."""
+    drop = drop_probability(point)
+    if drop == 1.0:
+        return 0.0, 0.0
+    a = 1.0 / math.sqrt((1.0 - drop) + ALPHA_PRIME ** 2 * (1.0 - drop) * drop)
+    shift = -a * drop * ALPHA_PRIME
+    lo, hi = min(-a * radius, a * ALPHA_PRIME) + shift, max(a * radius, a * ALPHA_PRIME) + shift
+    slack = 1e-12 * (abs(lo) + abs(hi) + 1.0)
+    return lo - slack, hi + slack
+
+
 def _constant_input(point, masks, noise):
     layer = AlphaDropout(drop_probability(point))
     return layer.forward(np.full(masks.shape, point["c"]), mask=masks)[:, 0]
@@ -130,7 +145,8 @@ ALPHA_VARIANCE = register(Identity(
               r"preservation})",
     source=SOURCE, notation=NOTATION, params=(Q,), rhs=sp.Integer(1),
     derive=_standard_model("var"),
-    model=MaskModel(_normal_input, _one, "var", noise_degree=1, rounding_scale=_scale),
+    model=MaskModel(_normal_input, _one, "var", noise_degree=1, rounding_scale=_scale,
+                    value_bound=_normal_input_bound),
     wrong_claims=lambda rhs: dict(_VAR_TWINS),
 ))
 
@@ -140,7 +156,8 @@ register(Identity(
               r"\ (\text{AlphaDropout keeps mean 0})",
     source=SOURCE, notation=NOTATION, params=(Q,), rhs=sp.Integer(0),
     derive=_standard_model("mean"),
-    model=MaskModel(_normal_input, _one, "mean", noise_degree=1, rounding_scale=_scale),
+    model=MaskModel(_normal_input, _one, "mean", noise_degree=1, rounding_scale=_scale,
+                    value_bound=_normal_input_bound),
     wrong_claims=lambda rhs: {"no affine correction: (1-q) alpha'": (1 - q) * AP,
                               "keep and drop swapped, no correction: q alpha'": q * AP},
 ))

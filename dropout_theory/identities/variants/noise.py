@@ -102,8 +102,15 @@ def _fourth_scale(point):
     return (abs(point["x"]) * (2.0 + 6.0 * sd + 1.0 / keep)) ** 4
 
 
+def _gauss_bound(point, radius):
+    """``(x sd z)^4`` lies in ``[0, (|x| sd radius)^4]`` while ``|z| <= radius``."""
+    drop = drop_probability(point)
+    sd = np.sqrt(drop / (1.0 - drop))
+    return 0.0, float((abs(point["x"]) * sd * radius) ** 4) * (1.0 + 1e-12)
+
+
 _GAUSS_MODEL = MaskModel(_gauss_unit, lambda point: 0, "mean", noise_degree=4,
-                         rounding_scale=_fourth_scale)
+                         rounding_scale=_fourth_scale, value_bound=_gauss_bound)
 
 register(Identity(
     name="variants.gaussian-fourth-moment",
