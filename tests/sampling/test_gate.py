@@ -148,3 +148,19 @@ def test_normal_inputs_polynomial_in_the_columns_are_gated_by_clipping_to_a_core
     # rejection says it rests on the t approximation
     lognormal = run("montecarlo", NORMAL[2], {}, NORMAL[2].rhs, context)
     assert lognormal.status == "disagrees" and lognormal.gate == "t approximation"
+
+
+def test_calibrate_command_fast_version(capsys):
+    # the documented slow run is `dropout-theory calibrate` (all true identities and the worst
+    # cases, 100 seeds); this is its fast version on one family and one worst case: no check
+    # above the binomial band (the band's own false-alarm rate is 1e-3 over all checks and
+    # alphas) and no fails at the default per-check alpha
+    import json
+    assert main(["calibrate", "basics", "worst.variance-q-half", "--seeds", "4",
+                 "--samples", "2048", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"]["checks"] == 4 and report["summary"]["fails_at_default_alpha"] == 0
+    assert {c["name"] for c in report["checks"]} == {
+        "basics.inverted-mean", "basics.inverted-variance", "basics.standard-scaling",
+        "worst.variance-q-half"}
+    assert all(c["gate"] == "empirical Bernstein" for c in report["checks"])
