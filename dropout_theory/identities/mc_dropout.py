@@ -17,7 +17,7 @@ from ..routes import Context, run
 from ..sampling import generator
 from ..sweeps import claim_value
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation, variance
-from ._common import Q, d, i, q, w
+from ._common import Interval, Q, affine, d, i, keep_probability, masked_unit, q, w
 from ._subnetworks import linear
 
 NOTATION = ("q = keep probability = 1 - p (p = drop probability, torch.nn.Dropout(p)); "
@@ -54,6 +54,11 @@ def _mc_mean_sim(point, masks, noise=None):
     return mc_passes(_readout_net(point), point["h"], masks, point["T"])[..., 0].mean(axis=1)
 
 
+def _readout_range(point) -> tuple:
+    """Every pass lies in the readout's masked range plus ``b``, and so does their mean."""
+    return (masked_unit(point["w"], point["h"], point) + point["b"]).bounds()
+
+
 def _readout_scale(point):
     return float(np.abs(np.asarray(point["w"]) * point["h"]).sum()
                  / (1.0 - drop_probability(point)) + abs(point["b"]))
@@ -73,7 +78,8 @@ def _mean_model():
 _WH = sp.Sum(w[i] * h[i], (i, 1, d))
 _WH2 = sp.Sum((w[i] * h[i]) ** 2, (i, 1, d))
 _MC_PARAMS = (Q, PASSES, WIDTH, *READOUT)
-_MC_MODEL = dict(n_masks=lambda pt: pt["T"] * pt["d"], rounding_scale=_readout_scale)
+_MC_MODEL = dict(n_masks=lambda pt: pt["T"] * pt["d"], rounding_scale=_readout_scale,
+                 value_bound=_readout_range)
 
 register(Identity(
     name="mc-dropout.linear-unbiased",
@@ -119,6 +125,14 @@ def _nonlinear_sim(point, masks, noise=None):
     return mc_passes(nonlinear_net(point), point["x"], masks, point["T"])[..., 0].mean(axis=1)
 
 
+def _nonlinear_range(point) -> tuple:
+    """Every pass (and their mean): the squared pre-activations over the masked input's box,
+    read out by ``v``."""
+    inputs = (Interval.exact(point["x"]) / keep_probability(point)).masked()
+    hidden = affine(point["W"], inputs, point["c"]).square()
+    return affine(np.atleast_2d(point["v"]), hidden).bounds()
+
+
 def _nonlinear_scale(point):
     """|v|^T (|W| |x| / q + |c|)^2: the terms the squared pre-activations sum."""
     pre = np.abs(point["W"]) @ np.abs(point["x"]) / (1.0 - drop_probability(point)) \
@@ -160,7 +174,7 @@ register(Identity(
             Param("c", shape=("H",)), Param("v", shape=("H",)), Param("x", shape=("d",))),
     rhs=DETERMINISTIC, derive=_nonlinear_model, expected="refuted",
     model=MaskModel(_nonlinear_sim, lambda pt: pt["T"] * pt["d"], "mean",
-                    rounding_scale=_nonlinear_scale),
+                    rounding_scale=_nonlinear_scale, value_bound=_nonlinear_range),
     wrong_claims=lambda rhs: {"half the bias (Taylor's 1/2 applied twice)": rhs + BIAS / 2},
 ))
 
