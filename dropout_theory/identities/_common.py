@@ -144,11 +144,11 @@ def _interval(value) -> Interval:
 
 
 def keep_probability(point) -> Interval:
-    """q as the point declares it, and as a layer built with the drop probability ``p = 1 -
-    q`` (a double) keeps: ``1 - p``."""
-    return Interval.hull(Interval.exact(1.0 - drop_probability(point)),
-                         1.0 - Interval.exact(drop_probability(point)),
-                         Interval.exact(point["q"] if "q" in point else 1.0 - point["p"]))
+    """The keep probability as the point declares it (``q``, or ``1 - p`` exactly) and as a
+    layer built with the drop probability ``p`` (a double, ``1 - q`` rounded) keeps."""
+    drop = Interval.exact(drop_probability(point))
+    declared = Interval.exact(point["q"]) if "q" in point else 1.0 - drop
+    return Interval.hull(declared, 1.0 - drop, Interval.exact(1.0 - drop_probability(point)))
 
 
 def masked_unit(weights, inputs, point, inverted=True) -> Interval:
