@@ -78,8 +78,7 @@ def _mean_model():
 _WH = sp.Sum(w[i] * h[i], (i, 1, d))
 _WH2 = sp.Sum((w[i] * h[i]) ** 2, (i, 1, d))
 _MC_PARAMS = (Q, PASSES, WIDTH, *READOUT)
-_MC_MODEL = dict(n_masks=lambda pt: pt["T"] * pt["d"], rounding_scale=_readout_scale,
-                 value_bound=_readout_range)
+_MC_MODEL = dict(n_masks=lambda pt: pt["T"] * pt["d"], rounding_scale=_readout_scale)
 
 register(Identity(
     name="mc-dropout.linear-unbiased",
@@ -90,7 +89,7 @@ register(Identity(
     notation=NOTATION + "; h the (fixed) hidden activations fed to the dropped linear output",
     params=_MC_PARAMS, rhs=_WH + b,
     derive=_mean_model,
-    model=MaskModel(_mc_mean_sim, statistic="mean", **_MC_MODEL),
+    model=MaskModel(_mc_mean_sim, statistic="mean", value_bound=_readout_range, **_MC_MODEL),
     wrong_claims=lambda rhs: {"standard-dropout mean q w.h + b": q * _WH + b},
 ))
 
@@ -108,6 +107,12 @@ VARIANCE = register(Identity(
     source="seed 000 ('a variance that depends on q, T ... which shrinks as 1/T')",
     notation=NOTATION + "; h fixed hidden activations",
     params=_MC_PARAMS, rhs=(1 - q) / (q * T) * _WH2, derive=_variance_model,
+    # no value_bound: the range (attained only by all-kept or all-dropped patterns) grows like
+    # sqrt(d) for weights of scale 1/sqrt(d) while the MC mean's spread stays O(1), the square
+    # column's range like d; the empirical Bernstein gate then cannot confirm the 1/T^2 twin
+    # at realistic widths (tests/identities/test_mc_dropout.py, d = 256, 4096 samples: z = 46
+    # but lhs - rhs in [-0.49, 0.64]; d = 1024 unresolved even at 65536), so its rejections
+    # stay t-only
     model=MaskModel(_mc_mean_sim, statistic="var", **_MC_MODEL),
     wrong_claims=lambda rhs: {"1/T^2 instead of 1/T": (1 - q) / (q * T ** 2) * _WH2},
 ))
