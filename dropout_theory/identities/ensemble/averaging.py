@@ -10,11 +10,12 @@ ratio of geometric means, and the statements say so.
 """
 import numpy as np
 import sympy as sp
+from scipy.special import expit
 
 from ...identity import Approximation, Identity, MaskModel, Param, drop_probability, register
 from ...network import Sigmoid, Softmax
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation, variance
-from .._common import Q, d, i, q, w, x
+from .._common import Interval, Q, affine, d, i, masked_unit, q, w, x
 from .._subnetworks import forward, linear, stacked
 
 NOTATION = ("q = keep probability = 1 - p; standard (Srivastava) dropout: m ~ Bernoulli(q) "
@@ -50,6 +51,14 @@ def _linear_scale(point):
                  @ np.abs(point["x"]))
 
 
+def _linear_range(point) -> tuple:
+    """Every sub-network's output: the masked input, then each layer over the masked interval
+    of the one before (an interval the 2^(d+2h) outputs stay in, not their hull)."""
+    hidden = affine(point["W1"], Interval.exact(point["x"]).masked()).masked()
+    hidden = affine(point["W2"], hidden).masked()
+    return affine(np.atleast_2d(point["v"]), hidden).bounds()
+
+
 def _chain(scale_first=1, scale_second=1, scale_third=1):
     inner = sp.Sum(W1[j, i] * scale_first * x[i], (i, 1, d))
     return sp.Sum(v[k] * scale_third * sp.Sum(W2[k, j] * scale_second * inner, (j, 1, h)),
@@ -74,7 +83,7 @@ register(Identity(
             Param("v", shape=("h",)), Param("x", shape=("d",))),
     rhs=q ** 3 * _chain(), derive=_linear_model,
     model=MaskModel(_linear_sim, lambda pt: pt["d"] + 2 * pt["h"], "mean",
-                    rounding_scale=_linear_scale),
+                    rounding_scale=_linear_scale, value_bound=_linear_range),
     wrong_claims=lambda rhs: {"scaled once, not at every layer": q * _chain(),
                               "unscaled network (inverted-dropout habit)": _chain()},
 ))
@@ -92,6 +101,11 @@ def _log_odds_sim(point, masks, noise=None):
     net, dropouts = _logistic_unit(point)
     out = Sigmoid().forward(forward(net, dropouts, point["x"], masks, (point["d"],)))[:, 0]
     return np.log(out) - np.log1p(-out)
+
+
+def _logit_range(point) -> Interval:
+    """Every sub-network's pre-activation ``sum_i w_i m_i x_i + b`` (no scaling)."""
+    return masked_unit(point["w"], point["x"], point, inverted=False) + point["b"]
 
 
 def _log_odds_scale(point):
@@ -129,7 +143,9 @@ register(Identity(
     params=(Q, Param("d", 1, np.inf, typical=(1, 8), integer=True),
             Param("b", typical=(-1.0, 1.0)), Param("w", shape=("d",)), Param("x", shape=("d",))),
     rhs=q * sp.Sum(w[i] * x[i], (i, 1, d)) + b, derive=_sigmoid_model,
-    model=MaskModel(_log_odds_sim, lambda pt: pt["d"], "mean", rounding_scale=_log_odds_scale),
+    # the log-odds of sigma(z) are z itself
+    model=MaskModel(_log_odds_sim, lambda pt: pt["d"], "mean", rounding_scale=_log_odds_scale,
+                    value_bound=lambda pt: _logit_range(pt).bounds()),
     wrong_claims=lambda rhs: {"unscaled weights": sp.Sum(w[i] * x[i], (i, 1, d)) + b},
 ))
 
@@ -146,6 +162,19 @@ def _log_softmax_sim(point, masks, noise=None):
                             input_dropout=True)
     out = Softmax().forward(forward(net, dropouts, point["x"], masks, (point["d"],)))
     return np.log(out) @ point["a"]
+
+
+def _log_softmax_range(point) -> tuple:
+    """``sum_k a_k log O_k = sum_k a_k z_k - (sum_k a_k) lse(z)``: the first part is linear in
+    the masks (coefficients ``(a^T W)_i x_i``), the second vanishes but for the rounding of
+    the drawn contrast's sum, ``lse(z)`` between ``max_k z_k`` and that plus ``log K``."""
+    a = Interval.exact(point["a"])
+    coefficients = (Interval(a.lo[:, None], a.hi[:, None]) * point["W"]).sum(0)
+    linear = (coefficients * point["x"]).masked().sum(-1) + (a * point["c"]).sum(-1)
+    logits = affine(point["W"], Interval.exact(point["x"]).masked(), point["c"])
+    log_k = Interval.exact(float(point["K"])).increasing(np.log)
+    lse = Interval(np.max(logits.lo), np.max(logits.hi)) + Interval(0.0, log_k.hi)
+    return (linear - a.sum(-1) * lse).bounds()
 
 
 def _softmax_scale(point):
@@ -188,7 +217,7 @@ register(Identity(
             Param("a", shape=("K",), sampler=_contrast)),
     rhs=sp.Sum(a[k] * _logits(scale=q), (k, 1, K)), derive=_softmax_model,
     model=MaskModel(_log_softmax_sim, lambda pt: pt["d"], "mean",
-                    rounding_scale=_softmax_scale),
+                    rounding_scale=_softmax_scale, value_bound=_log_softmax_range),
     wrong_claims=lambda rhs: {"unscaled weights": sp.Sum(a[k] * _logits(), (k, 1, K))},
 ))
 
@@ -237,6 +266,8 @@ register(Identity(
     rhs=1 / (1 + sp.exp(-_weight_scaled_logit())), derive=_arithmetic_model,
     expected="approximate",
     model=Approximation(MaskModel(sigmoid_outputs, lambda pt: pt["d"], "mean",
-                                  rounding_scale=lambda pt: 1.0 + _log_odds_scale(pt)), 1,
+                                  rounding_scale=lambda pt: 1.0 + _log_odds_scale(pt),
+                                  value_bound=lambda pt: _logit_range(pt).increasing(
+                                      expit).bounds()), 1,
                         "drop", (1e-3, 1e-1)),
 ))

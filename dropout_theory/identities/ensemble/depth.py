@@ -17,7 +17,7 @@ from ...identity import (Approximation, Identity, MaskModel, Param, drop_probabi
                          uniform_sampler)
 from ...network import ReLU, Tanh
 from ...symbolic import Derivation, Step
-from .._common import q
+from .._common import Interval, affine, q
 from .._subnetworks import forward, stacked
 from .averaging import NOTATION, j, k
 
@@ -43,6 +43,12 @@ def _deep_scale(point):
     """Bound on the terms summed: |v| (tanh <= 1) and the pre-activations they pass."""
     pre = np.abs(point["W2"]).sum() + np.abs(point["c2"]).sum()
     return float(np.abs(point["v"]).sum() * (1.0 + pre))
+
+
+def _deep_range(point) -> tuple:
+    """The masked h1, the tanh layer over that box (tanh increasing), masked, read out."""
+    hidden = affine(point["W2"], Interval.exact(point["h1"]).masked(), point["c2"])
+    return affine(np.atleast_2d(point["v"]), hidden.increasing(np.tanh).masked()).bounds()
 
 
 def _hidden(scale):
@@ -81,5 +87,6 @@ register(Identity(
             Param("W2", shape=("H", "H")), Param("c2", shape=("H",)), Param("v", shape=("H",))),
     rhs=WEIGHT_SCALED, derive=_deep_model, expected="approximate",
     model=Approximation(MaskModel(_deep_sim, lambda pt: 2 * pt["H"], "mean",
-                                  rounding_scale=_deep_scale), 1, "drop", (1e-3, 1e-1)),
+                                  rounding_scale=_deep_scale, value_bound=_deep_range),
+                        1, "drop", (1e-3, 1e-1)),
 ))

@@ -5,7 +5,7 @@ import sympy as sp
 from ...identity import Identity, MaskModel, Param, drop_probability, register
 from ...network import Dropout, Sequential
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
-from .._common import Q, d, i, q, w, x
+from .._common import Interval, Q, d, i, masked_unit, q, w, x
 from .._subnetworks import forward, linear, stacked
 from .averaging import DIN, L, h, j, l
 
@@ -50,6 +50,14 @@ def _gain_scale(point):
                   / (1.0 - drop_probability(point)) + abs(point["y"])) ** 2
 
 
+def _gain_range(point) -> tuple:
+    """The gain is the members' (biased) sample variance: between 0 and a quarter of the
+    squared width of the interval every member lies in (Popoviciu)."""
+    member = masked_unit(point["w"], point["x"], point)
+    width = Interval.exact(member.hi) - member.lo.item()
+    return 0.0, float((width * 0.5).square().hi)
+
+
 def _gain_model():
     space = RandomSpace()
     m = space.array("m", Bernoulli(q))
@@ -72,7 +80,8 @@ register(Identity(
     params=(Q, Param("T", 2, np.inf, typical=(2, 4), integer=True), DIN,
             Param("y", typical=(-2.0, 2.0)), Param("w", shape=("d",)), Param("x", shape=("d",))),
     rhs=(T - 1) / (2 * T) * DISAGREEMENT, derive=_gain_model,
-    model=MaskModel(_gain_sim, lambda pt: pt["T"] * pt["d"], "mean", rounding_scale=_gain_scale),
+    model=MaskModel(_gain_sim, lambda pt: pt["T"] * pt["d"], "mean", rounding_scale=_gain_scale,
+                    value_bound=_gain_range),
     wrong_claims=lambda rhs: {"(T-1)/T instead of (T-1)/(2T)": (T - 1) / T * DISAGREEMENT},
 ))
 
@@ -112,7 +121,9 @@ PATH_SURVIVAL = register(Identity(
             Param("h", 1, np.inf, typical=(1, 4), integer=True)),
     rhs=h ** L * q ** L, derive=_path_model,
     model=MaskModel(_path_count_sim, lambda pt: pt["L"] * pt["h"], "mean",
-                    rounding_scale=lambda pt: float(pt["h"]) ** pt["L"]),
+                    rounding_scale=lambda pt: float(pt["h"]) ** pt["L"],
+                    # a count of paths: from none to all h^L (an integer, exact in a double)
+                    value_bound=lambda pt: (0.0, float(pt["h"] ** pt["L"]))),
     wrong_claims=lambda rhs: {"q^L with q the drop probability": h ** L * (1 - q) ** L,
                               "the input unit dropped as well: q^(L+1)": h ** L * q ** (L + 1)},
 ))

@@ -6,11 +6,13 @@ pre-activation, both computed by the network core's layers.
 """
 import numpy as np
 import sympy as sp
+from scipy.special import expit
 
 from ...identity import Identity, MaskModel, Param, register
 from ...network import Dropout, Quadratic, ReLU, Sigmoid, Softplus, StandardDropout, Tanh
 from ...symbolic import Bernoulli, RandomSpace, expectation
-from .._common import D, Q, W, X, d, i, inverted_unit, q, unit_scale, w, x
+from .._common import (D, Q, W, X, Interval, d, i, inverted_unit, keep_probability, masked_unit,
+                       q, unit_scale, w, x)
 
 NOTATION = "q = keep probability = 1 - p, m ~ Bernoulli(q); inverted dropout scales by 1/q"
 SEED = "seed 000, Jensen's inequality paragraph"
@@ -28,6 +30,16 @@ ACTIVATIONS = {
     "softplus": (lambda: Softplus(threshold=np.inf), lambda t: sp.log(1 + sp.exp(t))),
     "sigmoid": (Sigmoid, lambda t: 1 / (1 + sp.exp(-t))),
     "tanh": (Tanh, sp.tanh),
+}
+
+
+#: activation name -> the activation over an Interval (each is monotone, or the square)
+INTERVAL_ACTIVATIONS = {
+    "quadratic": Interval.square,
+    "relu": Interval.relu,
+    "softplus": lambda v: v.increasing(lambda t: np.logaddexp(0.0, t)),
+    "sigmoid": lambda v: v.increasing(expit),
+    "tanh": lambda v: v.increasing(np.tanh),
 }
 
 
@@ -62,6 +74,18 @@ def _scalar_gap_sim(layer_type, name):
     return simulate
 
 
+def _scalar_gap_range(layer_type, name):
+    """``f(train) - f(test)`` takes two values: the unit dropped (train output 0) or kept
+    (``x``, or ``x / q`` inverted); the test output is ``q x`` (standard) or ``x``."""
+    def bound(point):
+        f, value, keep = INTERVAL_ACTIVATIONS[name], Interval.exact(point["x"]), \
+            keep_probability(point)
+        kept, test = (value, value * keep) if layer_type is StandardDropout else \
+            (value / keep, value)
+        return (Interval.hull(f(Interval.exact(0.0)), f(kept)) - f(test)).bounds()
+    return bound
+
+
 def _scalar_bound(point):
     return _gap_scale("quadratic", abs(point["x"]) / max(point["q"], 1e-300))
 
@@ -73,7 +97,8 @@ register(Identity(
     source=SEED, notation=SEED_NOTATION + "; f(E[m x]) is the test-time output q x squared",
     params=(Q, SCALAR), rhs=y ** 2 * q * (1 - q), derive=_scalar_gap_model(1),
     model=MaskModel(_scalar_gap_sim(StandardDropout, "quadratic"), lambda pt: 1, "mean",
-                    rounding_scale=_scalar_bound),
+                    rounding_scale=_scalar_bound,
+                    value_bound=_scalar_gap_range(StandardDropout, "quadratic")),
     # q(1 - q) is symmetric in p and q: the seed's formula is right in either reading
     wrong_claims=lambda rhs: {"inverted-formula": y ** 2 * (1 - q) / q,
                               "keep-only": q * y ** 2},
@@ -86,7 +111,8 @@ register(Identity(
     source=SEED + " (inverted masks); REFERENCES.md (moments)", notation=NOTATION,
     params=(Q, SCALAR), rhs=y ** 2 * (1 - q) / q, derive=_scalar_gap_model(q),
     model=MaskModel(_scalar_gap_sim(Dropout, "quadratic"), lambda pt: 1, "mean",
-                    rounding_scale=_scalar_bound),
+                    rounding_scale=_scalar_bound,
+                    value_bound=_scalar_gap_range(Dropout, "quadratic")),
     wrong_claims=lambda rhs: {"seed-formula-q(1-q)": y ** 2 * q * (1 - q),
                               "missing-1/q": y ** 2 * (1 - q)},
 ))
@@ -100,7 +126,8 @@ register(Identity(
     notation=SEED_NOTATION + "; masks scaled by 1/q as in torch.nn.Dropout",
     params=(Q, SCALAR), rhs=y ** 2 * q * (1 - q), derive=_scalar_gap_model(q),
     model=MaskModel(_scalar_gap_sim(Dropout, "quadratic"), lambda pt: 1, "mean",
-                    rounding_scale=_scalar_bound),
+                    rounding_scale=_scalar_bound,
+                    value_bound=_scalar_gap_range(Dropout, "quadratic")),
     expected="refuted",
 ))
 
@@ -131,9 +158,19 @@ def unit_gap(name):
     return simulate
 
 
+def _unit_gap_range(name):
+    """``f(s) - f(w . x)`` with ``s`` anywhere in the unit's masked range."""
+    def bound(point):
+        f = INTERVAL_ACTIVATIONS[name]
+        mean = (Interval.exact(point["w"]) * point["x"]).sum(-1)
+        return (f(masked_unit(point["w"], point["x"], point)) - f(mean)).bounds()
+    return bound
+
+
 def _unit_model(name):
     return MaskModel(unit_gap(name), lambda pt: pt["d"], "mean",
-                     rounding_scale=lambda pt: _gap_scale(name, unit_scale(pt)))
+                     rounding_scale=lambda pt: _gap_scale(name, unit_scale(pt)),
+                     value_bound=_unit_gap_range(name))
 
 
 _VARIANCE = (1 - q) / q * sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
@@ -199,7 +236,8 @@ for _name in ("sigmoid", "tanh"):
             derive=_scalar_activation_model(_name),
             model=MaskModel(_scalar_gap_sim(Dropout, _name), lambda pt: 1, "mean",
                             rounding_scale=lambda pt, n=_name: _gap_scale(
-                                n, abs(pt["x"]) / pt["q"])),
+                                n, abs(pt["x"]) / pt["q"]),
+                            value_bound=_scalar_gap_range(Dropout, _name)),
             relation=_relation, expected="refuted",
         ))
 
@@ -248,14 +286,25 @@ register(Identity(
     source="REFERENCES.md (ReLU is positively homogeneous)", notation=NOTATION,
     params=(Q, D, Param("x", shape=("d",), sampler=_alternating_signs)), rhs=sp.Integer(0),
     derive=_placement_model("relu"),
+    # relu(m x / q) and m relu(x) / q are the same product for x > 0 and both 0 otherwise:
+    # every value is exactly 0
     model=MaskModel(_placement_sim("relu"), lambda pt: pt["d"], "mean",
-                    rounding_scale=_placement_scale),
+                    rounding_scale=_placement_scale, value_bound=lambda pt: (0.0, 0.0)),
     # what the squared difference would be if one side forgot the 1/q
     wrong_claims=lambda rhs: {"scale-forgotten": (1 - q) ** 2 / q
                               * sp.Sum(sp.Max(0, x[i]) ** 2, (i, 1, d)),
                               "noise-variance": (1 - q) / q
                               * sp.Sum(sp.Max(0, x[i]) ** 2, (i, 1, d))},
 ))
+
+def _sigmoid_placement_range(point):
+    """Two values: a dropped unit gives ``sigma(0)^2 = 1/4``, a kept one ``(sigma(x / q) -
+    sigma(x) / q)^2``."""
+    value, keep = Interval.exact(point["x"]), keep_probability(point)
+    sigmoid = INTERVAL_ACTIVATIONS["sigmoid"]
+    kept = (sigmoid(value / keep) - sigmoid(value) / keep).square()
+    return Interval.hull(Interval.exact(0.25), kept).bounds()
+
 
 register(Identity(
     name="jensen.sigmoid-homogeneity",
@@ -266,6 +315,7 @@ register(Identity(
     derive=_placement_model("sigmoid", scalar=True),
     model=MaskModel(lambda pt, masks, noise=None: _placement_sim("sigmoid")(
         {**pt, "x": np.array([pt["x"]])}, masks), lambda pt: 1, "mean",
-        rounding_scale=lambda pt: _placement_scale({**pt, "x": np.array([pt["x"]])})),
+        rounding_scale=lambda pt: _placement_scale({**pt, "x": np.array([pt["x"]])}),
+        value_bound=_sigmoid_placement_range),
     expected="refuted",
 ))

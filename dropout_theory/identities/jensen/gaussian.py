@@ -19,7 +19,7 @@ from ...symbolic import Bernoulli, Derivation, Normal, RandomSpace, Step, expect
     variance
 from ...symbolic.operators import E
 from ...symbolic.statements import derive_statement
-from .._common import d, i, q, unit_scale, w, x
+from .._common import d, i, masked_unit, q, unit_scale, w, x
 
 mu = sp.Symbol("mu", real=True)
 s = sp.Symbol("s", positive=True)
@@ -76,6 +76,12 @@ def relu_unit(point, masks, noise=None):
     return relu.forward(linear.forward(hidden))[:, 0]
 
 
+def _relu_unit_range(point) -> tuple:
+    """relu (increasing) of the unit's masked range plus the layer's bias."""
+    bias = float(_unit_layers(point)[1].params["bias"][0])
+    return (masked_unit(point["w"], point["x"], point) + bias).relu().bounds()
+
+
 def _relu_unit_scale(point) -> float:
     bias = abs(point["mu"] - float(np.asarray(point["w"]) @ np.asarray(point["x"])))
     return unit_scale(point) + bias + abs(point["mu"])
@@ -123,7 +129,8 @@ RELU_GAUSSIAN_IDENTITY = register(Identity(
             Param("x", shape=("d",), sampler=lambda rng, partial: np.ones(partial["d"]))),
     rhs=RELU_GAUSSIAN, derive=_relu_gaussian_derivation, expected="approximate",
     model=Approximation(MaskModel(relu_unit, lambda pt: pt["d"], "mean",
-                                  rounding_scale=_relu_unit_scale, exchangeable=_blocks),
+                                  rounding_scale=_relu_unit_scale, exchangeable=_blocks,
+                                  value_bound=_relu_unit_range),
                         order=0.5, parameter="d", range=(50, 500)),
     wrong_claims=lambda rhs: {
         "variance-without-(1-q)/q": gaussian_relu_mean(_MEAN, sp.sqrt(

@@ -7,9 +7,10 @@ import sympy as sp
 from ...identity import Identity, MaskModel, Param, register
 from .._common import Q, d, i, q, w, x
 from .models import (LAMBDA, PENALTY, PLAIN_LOSS, SECOND_MOMENTS, a, data_matrix,
-                     directional_gradient, expected_loss, gradient_projection, gradient_scale,
-                     half_mse_inverted, hessian_form, hessian_quadratic_form, hessian_scale,
-                     impose_row_mean, l, loss_scale, n, srivastava_loss, sse_standard, u, v, y)
+                     directional_gradient, expected_loss, gradient_projection, gradient_range,
+                     gradient_scale, half_mse_inverted, half_mse_range, hessian_form,
+                     hessian_quadratic_form, hessian_range, hessian_scale, impose_row_mean, l,
+                     loss_scale, n, srivastava_loss, sse_range, sse_standard, u, v, y)
 
 NOTATION = ("p = drop probability, q = 1 - p keep; m_il ~ Bernoulli(q) i.i.d. per row i and "
             "feature l; inverted input dropout x~_il = m_il x_il / q; lambda = (1-q)/q = p/(1-p)")
@@ -23,8 +24,8 @@ def _n_masks(point):
     return point["n"] * point["d"]
 
 
-def _moment(simulate, scale=loss_scale):
-    return MaskModel(simulate, _n_masks, "mean", rounding_scale=scale)
+def _moment(simulate, bound, scale=loss_scale):
+    return MaskModel(simulate, _n_masks, "mean", rounding_scale=scale, value_bound=bound)
 
 
 def _without_half(rhs):
@@ -46,7 +47,7 @@ register(Identity(
     source="seed 000 (implicit L2 regularization; seed writes p/(2n(1-p)) with p = drop); "
            "seed 001",
     notation=NOTATION, params=DATA, rhs=PLAIN_LOSS + PENALTY, derive=expected_loss,
-    model=_moment(half_mse_inverted),
+    model=_moment(half_mse_inverted, half_mse_range),
     wrong_claims=lambda rhs: {**_without_half(rhs), **_identity_for_gamma(rhs)},
 ))
 
@@ -69,7 +70,7 @@ register(Identity(
            "REFERENCES.md implicit ridge",
     notation=NOTATION + "; 'unit variance' must mean unit SECOND MOMENT (1/n) sum_i x_il^2 = 1",
     params=(Q, N, D, data_matrix("x", "second-moment"), Y, W), assumptions=(UNIT,),
-    rhs=RIDGE, derive=_unit_second_moment, model=_moment(half_mse_inverted),
+    rhs=RIDGE, derive=_unit_second_moment, model=_moment(half_mse_inverted, half_mse_range),
     wrong_claims=lambda rhs: {"penalty-missing-1/2":
                               rhs + LAMBDA / 2 * sp.Sum(w[l] ** 2, (l, 1, d))},
 ))
@@ -97,7 +98,8 @@ register(Identity(
     params=(Q, Param("n", 2, np.inf, typical=(2, 4), integer=True), D,
             data_matrix("x", "centered"), COLUMN_MEANS, Y, W),
     assumptions=("centered variance 1, mean != 0",),
-    rhs=RIDGE, derive=_unit_centered_variance, model=_moment(half_mse_inverted),
+    rhs=RIDGE, derive=_unit_centered_variance,
+    model=_moment(half_mse_inverted, half_mse_range),
     expected="refuted",
 ))
 
@@ -111,7 +113,7 @@ register(Identity(
     source="Srivastava et al. 2014, sec. 9.1 (writes p for the keep probability)",
     notation="q = keep probability (Srivastava's p), R_il ~ Bernoulli(q), NO inverted scaling",
     params=DATA, rhs=SRIVASTAVA, derive=srivastava_loss,
-    model=_moment(sse_standard, lambda point: loss_scale(point, inverted=False)),
+    model=_moment(sse_standard, sse_range, lambda point: loss_scale(point, inverted=False)),
     wrong_claims=lambda rhs: {"fit-without-q": rhs - SRIVASTAVA + GAMMA_W + 2 * n * PLAIN_LOSS,
                               **_identity_for_gamma(rhs, GAMMA_W)},
 ))
@@ -127,7 +129,7 @@ register(Identity(
     source="seed 000 ('dropout adds a positive semi-definite term to the original Hessian')",
     notation=NOTATION + "; v a fixed direction (the form v^T H v determines H)",
     params=(*DATA, Param("v", shape=("d",))), rhs=HESSIAN, derive=hessian_form,
-    model=_moment(hessian_quadratic_form, hessian_scale),
+    model=_moment(hessian_quadratic_form, hessian_range, hessian_scale),
     wrong_claims=lambda rhs: {"plain-hessian": rhs - _HESS_PSD,
                               "diag(X^T X)->identity": rhs - _HESS_PSD + LAMBDA * sp.Sum(
                                   v[l] ** 2, (l, 1, d))},
@@ -145,7 +147,7 @@ register(Identity(
     source="seed 000 and REFERENCES.md ('the minimizer has a closed form'); issue 4",
     notation=NOTATION + "; u a fixed direction; A > 0 when no column of X is zero",
     params=(*DATA, Param("u", shape=("d",))), rhs=GRADIENT, derive=directional_gradient,
-    model=_moment(gradient_projection, gradient_scale),
+    model=_moment(gradient_projection, gradient_range, gradient_scale),
     wrong_claims=lambda rhs: {"penalty-missing-1/2": rhs + _GRAD_PENALTY,
                               "diag(X^T X)->identity": rhs - _GRAD_PENALTY + LAMBDA / n * sp.Sum(
                                   u[l] * w[l], (l, 1, d))},

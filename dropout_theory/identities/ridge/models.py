@@ -18,7 +18,7 @@ from ...network import (CrossEntropyLoss, Dropout, Linear, MSELoss, ReplicaLinea
                         StandardDropout)
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
 from ...symbolic.terms import collect_terms, expand_terms, terms_to_expr
-from .._common import d, i, q, w, x
+from .._common import Interval, d, i, masked_unit, q, w, x
 
 n = sp.Symbol("n", integer=True, positive=True)
 l = sp.Symbol("l", integer=True)
@@ -154,6 +154,37 @@ def linear(weight) -> Linear:
 def _squared_errors(point, masks, layer_cls):
     pred = linear(point["w"]).forward(dropped_data(point, masks, layer_cls))[..., 0]
     return MSELoss(reduction="none").forward(pred, np.broadcast_to(point["y"], pred.shape))
+
+
+# --- value ranges over every mask (MaskModel.value_bound) -------------------------------------
+
+def _dropped_rows(point, vector, *, inverted=True) -> Interval:
+    """Per row ``i``: every value of ``sum_l vector_l x_il m_il (/ q)``."""
+    return masked_unit(vector, point["x"], point, inverted=inverted)
+
+
+def _residual_squares(point, inverted=True) -> Interval:
+    return (Interval.exact(point["y"]) - _dropped_rows(point, point["w"], inverted=inverted)
+            ).square()
+
+
+def half_mse_range(point) -> tuple:
+    return (_residual_squares(point).sum(-1) / (2.0 * point["n"])).bounds()
+
+
+def sse_range(point) -> tuple:
+    return _residual_squares(point, inverted=False).sum(-1).bounds()
+
+
+def hessian_range(point) -> tuple:
+    return (_dropped_rows(point, point["v"]).square().sum(-1) / float(point["n"])).bounds()
+
+
+def gradient_range(point) -> tuple:
+    """``(1/n) sum_i (u . x~_i)(w . x~_i - y_i)``: a product of the two rows' ranges (the
+    same masks enter both: an enclosure, not the hull)."""
+    residual = _dropped_rows(point, point["w"]) - point["y"]
+    return ((_dropped_rows(point, point["u"]) * residual).sum(-1) / float(point["n"])).bounds()
 
 
 def _row_terms(point, vector, keep) -> np.ndarray:

@@ -7,7 +7,7 @@ import sympy as sp
 
 from ...identity import Approximation, Identity, MaskModel, Param, register
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation, prove_equal
-from .._common import Q, d, i, q, w, x
+from .._common import Interval, Q, d, i, masked_unit, q, w, x
 from .models import LAMBDA, data_matrix, l, logistic_losses, n, unit_vector, y
 
 k = sp.Symbol("kk", integer=True)  # inner index of eta, apart from the canonical names
@@ -67,6 +67,16 @@ def _labels_sim(point, masks, noise=None):
     return penalty(point["y"]) - penalty(point["z"])
 
 
+def _labels_range(point) -> tuple:
+    """``l(eta, y) = A(eta) - y eta``, so the value is ``sum_i (z_i - y_i)(eta~_i - eta_i)``:
+    linear in the masks, between the sums of its negative and of its positive terms."""
+    labels = Interval.exact(point["z"]) - point["y"]
+    coefficients = Interval(labels.lo[:, None], labels.hi[:, None]) * point["x"]
+    eta = (Interval.exact(point["w"]) * point["x"]).sum(-1)
+    noisy = masked_unit(point["w"], coefficients, point).sum(-1)
+    return (noisy - (labels * eta).sum(-1)).bounds()
+
+
 register(Identity(
     name="ridge.wager-labels",
     statement=r"R_y(w) = \sum_i E\,\ell(\tilde x_i\!\cdot\! w, y_i) - \ell(x_i\!\cdot\! w, y_i)"
@@ -76,7 +86,8 @@ register(Identity(
     params=(Q, N, D, data_matrix("x"), unit_vector("y", ("n",)), unit_vector("z", ("n",)), W),
     rhs=sp.Integer(0), derive=_labels_model,
     model=MaskModel(_labels_sim, lambda pt: pt["n"] * pt["d"], "mean",
-                    rounding_scale=lambda pt: 2.0 * _loss_scale(pt, pt["w"])),  # two labelings
+                    rounding_scale=lambda pt: 2.0 * _loss_scale(pt, pt["w"]),  # two labelings
+                    value_bound=_labels_range),
     wrong_claims=lambda rhs: {
         "non-inverted-dropout": (1 - q) * sp.Sum((y[i] - z[i]) * w[l] * x[i, l],
                                                  (i, 1, n), (l, 1, d)),
@@ -130,8 +141,21 @@ _COMMON = dict(
             Param("w", shape=("d",), sampler=_unit_contribution_weights)),
     rhs=QUADRATIC, derive=_quadratic_model,
 )
+def _penalty_range(point) -> tuple:
+    """``sum_i A(eta~_i) - A(eta_i)``, ``A(t) = log(1 + e^t)`` increasing, with the weights
+    ``s w`` the simulation uses."""
+    weights = point["s"] * np.asarray(point["w"])
+
+    def log_partition(values):
+        return values.increasing(lambda t: np.logaddexp(0.0, t))
+    noisy = masked_unit(weights, point["x"], point)
+    plain = (Interval.exact(weights) * point["x"]).sum(-1)
+    return (log_partition(noisy) - log_partition(plain)).sum(-1).bounds()
+
+
 _PENALTY = MaskModel(_quadratic_sim, lambda pt: pt["n"] * pt["d"], "mean",
-                     rounding_scale=lambda pt: _loss_scale(pt, pt["s"] * np.asarray(pt["w"])))
+                     rounding_scale=lambda pt: _loss_scale(pt, pt["s"] * np.asarray(pt["w"])),
+                     value_bound=_penalty_range)
 
 QUADRATIC_APPROXIMATION = register(Identity(
     name="ridge.wager-quadratic",

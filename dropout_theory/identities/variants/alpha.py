@@ -16,7 +16,7 @@ from ...identity import Identity, MaskModel, Param, drop_probability, register
 from ...network import ALPHA_PRIME, AlphaDropout
 from ...symbolic import Bernoulli, Derivation, Moments, Normal, RandomSpace, Step, expectation, \
     variance
-from .._common import Q, q
+from .._common import Interval, Q, keep_probability, q
 
 NOTATION = ("q = keep probability = 1 - p (torch.nn.AlphaDropout(p)); m ~ Bernoulli(q); "
             "alpha' = -lambda*alpha = -1.7580993408473766 (the double PyTorch uses), dropped "
@@ -105,6 +105,17 @@ def _scale(point):
     return a * (6.0 + abs(point.get("c", 0.0)) + 2.0 * abs(ALPHA_PRIME))
 
 
+def _constant_range(point) -> tuple:
+    """A constant input takes two values: ``a c + b`` kept, ``a alpha' + b`` dropped."""
+    if drop_probability(point) == 1.0:
+        return 0.0, 0.0  # the layer returns zeros
+    keep = keep_probability(point)
+    a = 1.0 / (keep + Interval.exact(ALPHA_PRIME).square() * keep * (1.0 - keep)).increasing(
+        np.sqrt)
+    b = -(a * (1.0 - keep) * ALPHA_PRIME)
+    return Interval.hull(a * point["c"] + b, a * ALPHA_PRIME + b).bounds()
+
+
 def _normal_input(point, masks, noise):
     """AlphaDropout(p) of one standard-normal input per mask row."""
     layer = AlphaDropout(drop_probability(point))
@@ -173,7 +184,8 @@ register(Identity(
            "input law stated); Klambauer et al. assume standard-normal inputs",
     notation=NOTATION + "; x = c deterministic", params=CONSTANT_PARAMS, rhs=sp.Integer(1),
     derive=_constant_model, expected="refuted",
-    model=MaskModel(_constant_input, _one, "var", rounding_scale=_scale),
+    model=MaskModel(_constant_input, _one, "var", rounding_scale=_scale,
+                    value_bound=_constant_range),
     wrong_claims=lambda rhs: {"no variance at all (0)": sp.Integer(0)},
 ))
 
@@ -184,6 +196,7 @@ register(Identity(
     source="derived here (what AlphaDropout does to a constant input)",
     notation=NOTATION + "; x = c deterministic", params=CONSTANT_PARAMS, rhs=CONSTANT_VARIANCE,
     derive=_constant_model,
-    model=MaskModel(_constant_input, _one, "var", rounding_scale=_scale),
+    model=MaskModel(_constant_input, _one, "var", rounding_scale=_scale,
+                    value_bound=_constant_range),
     wrong_claims=lambda rhs: {"c instead of c - alpha'": q * (1 - q) * C ** 2 / V},
 ))

@@ -75,7 +75,8 @@ register(Identity(
             Param("b", 2, np.inf, typical=(2, 3), integer=True)),
     rhs=NOMINAL, derive=_derive, expected="approximate", probability="p",
     model=Approximation(MaskModel(_dropped_fraction, lambda pt: (pt["f"] - pt["b"] + 1) ** 2,
-                                  "mean", rounding_scale=lambda point: 1.0), 2, "drop",
+                                  "mean", rounding_scale=lambda point: 1.0,
+                                  value_bound=lambda point: (0.0, 1.0)), 2, "drop",
                         (1e-3, 1e-1)),
     wrong_claims=lambda rhs: {"keep and drop swapped in gamma": 1 - rhs},
 ))

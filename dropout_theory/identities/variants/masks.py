@@ -7,7 +7,7 @@ import sympy as sp
 from ...identity import Identity, MaskModel, Param, drop_probability, register
 from ...network import Dropout, DropConnect, Linear, SpatialDropout
 from ...symbolic import Bernoulli, RandomSpace, covariance, expectation, variance
-from .._common import Q, q
+from .._common import Interval, Q, masked_unit, q
 
 c, l, i = sp.symbols("c l i", integer=True)
 C, L, d = sp.symbols("C L d", integer=True, positive=True)
@@ -34,6 +34,11 @@ def _spatial_sum(point, masks, noise=None):
     return layer.forward(rows, mask=masks[:, None, :]).sum(axis=(1, 2, 3))
 
 
+def _spatial_range(point) -> tuple:
+    """``sum_c m_c S_c / q`` with ``S_c = sum_l x_cl``: linear in the channel masks."""
+    return masked_unit(1.0, Interval.exact(point["x"]).sum(-1), point).bounds()
+
+
 def _abs_sum_scale(point):
     return float(np.abs(point["x"]).sum() / (1.0 - drop_probability(point)))
 
@@ -50,7 +55,7 @@ register(Identity(
                                 Param("x", shape=("C", "L"))),
     rhs=SPATIAL, derive=_spatial_model,
     model=MaskModel(_spatial_sum, lambda point: point["C"], "var",
-                    rounding_scale=_abs_sum_scale),
+                    rounding_scale=_abs_sum_scale, value_bound=_spatial_range),
     wrong_claims=lambda rhs: {"element-wise masks": ELEMENTWISE},
 ))
 
@@ -117,6 +122,20 @@ def _unit_dropout_sim(point, masks, noise=None):
     return _centered_product(linear.forward(dropped), linear.forward(point["x"]))
 
 
+def _first_output_range(point) -> tuple:
+    """The first output ``sum_i M_1i u_i x_i / q``: linear in its masks."""
+    return masked_unit(point["u"], point["x"], point).bounds()
+
+
+def _centered_product_range(point) -> tuple:
+    """``(u . x~ - u . x)(v . x~ - v . x)``: the product of the two outputs' centred ranges
+    (exact for DropConnect's independent masks, an enclosure for unit dropout's shared ones)."""
+    def centred(row):
+        return masked_unit(point[row], point["x"], point) - (
+            Interval.exact(point[row]) * point["x"]).sum(-1)
+    return (centred("u") * centred("v")).bounds()
+
+
 def _moment(statistic):
     space, first, _ = _dropconnect_outputs()
     return statistic(first, space)
@@ -136,7 +155,7 @@ register(Identity(
     derive=lambda: _moment(variance),
     model=MaskModel(_dropconnect_sim("var"), lambda point: 2 * point["d"], "var",
                     rounding_scale=lambda pt: float(np.abs(pt["u"] * pt["x"]).sum())
-                    / (1.0 - drop_probability(pt))),
+                    / (1.0 - drop_probability(pt)), value_bound=_first_output_range),
     wrong_claims=lambda rhs: {"square of the sum": (1 - q) / q * sp.Sum(u[i] * x[i], (i, 1, d))
                               ** 2},
 ))
@@ -151,7 +170,7 @@ register(Identity(
     rhs=sp.Sum(u[i] * x[i], (i, 1, d)), derive=lambda: _moment(expectation),
     model=MaskModel(_dropconnect_sim("var"), lambda point: 2 * point["d"], "mean",
                     rounding_scale=lambda pt: float(np.abs(pt["u"] * pt["x"]).sum())
-                    / (1.0 - drop_probability(pt))),
+                    / (1.0 - drop_probability(pt)), value_bound=_first_output_range),
     wrong_claims=lambda rhs: {"second moment for the mean": rhs ** 2 + DC_VARIANCE},
 ))
 
@@ -170,7 +189,7 @@ register(Identity(
     source=DC_SOURCE, notation=DC_NOTATION, params=LAYER_PARAMS, rhs=sp.Integer(0),
     derive=_covariance(_dropconnect_outputs),
     model=MaskModel(_dropconnect_sim("cov"), lambda point: 2 * point["d"], "mean",
-                    rounding_scale=_product_scale),
+                    rounding_scale=_product_scale, value_bound=_centered_product_range),
     wrong_claims=lambda rhs: {"unit dropout's covariance": UNIT_COVARIANCE,
                               "variance of one output": DC_VARIANCE},
 ))
@@ -182,6 +201,6 @@ register(Identity(
     source=DC_SOURCE + " (the comparison with dropout on the same layer)", notation=DC_NOTATION,
     params=LAYER_PARAMS, rhs=UNIT_COVARIANCE, derive=_covariance(_unit_outputs),
     model=MaskModel(_unit_dropout_sim, lambda point: point["d"], "mean",
-                    rounding_scale=_product_scale),
+                    rounding_scale=_product_scale, value_bound=_centered_product_range),
     wrong_claims=lambda rhs: {"DropConnect's zero covariance": sp.Integer(0)},
 ))

@@ -11,7 +11,7 @@ import sympy as sp
 from ...identity import Identity, MaskModel, Param, ReplicateModel, drop_probability, register
 from ...network import Dropout, GaussianDropout
 from ...symbolic import Bernoulli, Normal, RandomSpace, expectation
-from .._common import q
+from .._common import Interval, keep_probability, q
 
 NOTATION = ("q = keep probability = 1 - p; Gaussian dropout xi ~ N(1, (1-q)/q) "
             "(torch-style GaussianDropout(p)); inverted Bernoulli factor m/q, m ~ Bernoulli(q)")
@@ -94,6 +94,13 @@ def _bernoulli_unit(point, masks, noise):
     return (out[:, 0] - point["x"]) ** 4
 
 
+def _bernoulli_fourth_range(point) -> tuple:
+    """Two values: ``x^4`` (dropped) and ``(x / q - x)^4`` (kept)."""
+    value = Interval.exact(point["x"])
+    return Interval.hull(value.square().square(),
+                         (value / keep_probability(point) - value).square().square()).bounds()
+
+
 def _fourth_scale(point):
     """Terms of ``(x xi - x)^4`` expanded: ``(|x| (1 + 6 sd))^4`` bounds them for |z| <= 6
     (quadrature nodes of this degree are within 2.4); Bernoulli: ``(|x| / q)^4``."""
@@ -127,7 +134,8 @@ register(Identity(
               r"q^3\bigr)}{q^3} x^4",
     source="derived here (inverted dropout's fourth central moment)", notation=NOTATION,
     params=UNIT, rhs=BERNOULLI_FOURTH, derive=_fourth("bernoulli"),
-    model=MaskModel(_bernoulli_unit, lambda point: 1, "mean", rounding_scale=_fourth_scale),
+    model=MaskModel(_bernoulli_unit, lambda point: 1, "mean", rounding_scale=_fourth_scale,
+                    value_bound=_bernoulli_fourth_range),
     wrong_claims=lambda rhs: {"variance squared ((1-q)/q)^2 x^4": ((1 - q) / q) ** 2 * x0 ** 4},
 ))
 

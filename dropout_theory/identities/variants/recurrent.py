@@ -14,7 +14,7 @@ import sympy as sp
 from ...identity import Identity, MaskModel, Param, drop_probability, register
 from ...network import Dropout, Linear
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
-from .._common import Q, q
+from .._common import Interval, Q, keep_probability, q
 
 T = sp.Symbol("T", integer=True, positive=True)
 t = sp.Symbol("t", integer=True)
@@ -75,6 +75,18 @@ def _scale(power):
     return scale
 
 
+def _state_range(power):
+    """``h_T`` is 0 (a mask dropped) or ``(a / q)^T h_0`` (every mask kept), with fresh and
+    shared masks alike; its square lies between 0 and the square of the latter."""
+    def bound(point):
+        state = Interval.exact(point["h_0"])
+        for _ in range(point["T"]):
+            state = state * point["a"] / keep_probability(point)
+        state = Interval.hull(0.0, state)
+        return (state if power == 1 else state.square()).bounds()
+    return bound
+
+
 def _square(simulate):
     return lambda point, masks, noise=None: simulate(point, masks) ** 2
 
@@ -102,6 +114,6 @@ for _name, _statement, _shared_mask, _power, _rhs, _other, _label in _CASES:
         rhs=_rhs, derive=(_shared if _shared_mask else _fresh)(_power),
         model=MaskModel(_sim if _power == 1 else _square(_sim),
                         (lambda point: 1) if _shared_mask else (lambda point: point["T"]),
-                        "mean", rounding_scale=_scale(_power)),
+                        "mean", rounding_scale=_scale(_power), value_bound=_state_range(_power)),
         wrong_claims=lambda rhs, other=_other, label=_label: {label: other},
     ))

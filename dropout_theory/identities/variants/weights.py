@@ -5,7 +5,7 @@ import sympy as sp
 from ...identity import Identity, MaskModel, Param, drop_probability, register
 from ...network import TargetedDropout, max_norm
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation
-from .._common import q
+from .._common import Interval, q
 
 i, j, r = sp.symbols("i j r", integer=True)
 d, k, R = sp.symbols("d k R", integer=True, positive=True)
@@ -48,7 +48,10 @@ register(Identity(
             Param("R", 1, np.inf, typical=(1, 2), integer=True), Param("W", shape=("R", "d"))),
     rhs=(1 - q) * k / d, derive=_targeted_model,
     model=MaskModel(_dropped_fraction, lambda point: point["R"] * point["d"], "mean",
-                    rounding_scale=lambda point: 1.0),
+                    rounding_scale=lambda point: 1.0,
+                    # only the k targets of each row can be dropped
+                    value_bound=lambda point: (0.0, (Interval.exact(float(point["k"]))
+                                                     / float(point["d"])).bounds()[1])),
     wrong_claims=lambda rhs: {"every weight a target (rate p)": 1 - q},
 ))
 
