@@ -201,6 +201,16 @@ def _predictive_sim(point, masks, noise):
     return passes + noise / np.sqrt(tau)
 
 
+def _predictive_range(point, radius) -> tuple:
+    """A pass's range plus the likelihood noise's, ``noise / sqrt(tau)``, while ``|noise| <=
+    radius`` (widened by 1e-12 for the rounding of tau)."""
+    tau = (1.0 - drop_probability(point)) * point["ell"] ** 2 / (2 * point["N"]
+                                                                 * point["lambda"])
+    noise = radius / np.sqrt(tau) * (1.0 + 1e-12)
+    lo, hi = _readout_range(point)
+    return lo - noise, hi + noise
+
+
 def _predictive_model():
     space = RandomSpace()
     m = space.array("m", Bernoulli(q))
@@ -222,6 +232,7 @@ register(Identity(
             Param("lambda", 0.0, np.inf, typical=(0.01, 0.2)), *READOUT),
     rhs=1 / TAU + (1 - q) / q * _WH2, derive=_predictive_model,
     model=MaskModel(_predictive_sim, lambda pt: pt["d"], "var", noise_degree=1,
+                    value_bound=_predictive_range,
                     rounding_scale=lambda pt: _readout_scale(pt) + 6.0 * np.sqrt(
                         2 * pt["N"] * pt["lambda"] / ((1.0 - drop_probability(pt))
                                                       * pt["ell"] ** 2))),

@@ -190,6 +190,8 @@ def _bernstein_box(prepared, stats, pooled, delta):
 def _gate(identity, prepared, stats, pooled, context):
     """``(gate, interval, note)`` of a t-test rejection: ``gate`` names what the rejection
     rests on, ``None`` when the rigorous bound does not confirm it."""
+    if not any(prepared.random_nodes):  # a deterministic quantity: rounding alone decides
+        return "nothing random", None, ""
     box = _bernstein_box(prepared, stats, pooled, context.alpha / max(context.n_checks, 1))
     if box is None:
         return ("t approximation", None,

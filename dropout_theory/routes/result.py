@@ -46,7 +46,8 @@ class RouteResult:
     #: Monte Carlo, a side nonlinear in its statistics: the bound on the second-order term
     second_order: float | None = None
     #: statistical routes, a rejection: what it rests on ("empirical Bernstein", rigorous for
-    #: declared value ranges; "t approximation" where no range is known)
+    #: declared value ranges; "t approximation" where no range is known; "nothing random"
+    #: for a deterministic quantity, decided by its rounding bound)
     gate: str | None = None
     n_samples: int | None = None
     residual: str | None = None
@@ -98,7 +99,7 @@ def decide(relation: str, difference: float, rounding: float, se: float = 0.0,
 
 def evidence(rejections) -> str:
     """What a set of rejecting results rests on, in words for a verdict's reason."""
-    if any(r.route == "exact" for r in rejections):
+    if any(r.route == "exact" or r.gate == "nothing random" for r in rejections):
         return "certified counterexample"
     if any(r.gate == "empirical Bernstein" for r in rejections):
         return "beyond the z-test, confirmed by empirical Bernstein bounds"
