@@ -1,4 +1,5 @@
-"""Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...] | check FILE``."""
+"""Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...] | check FILE |
+power [--family F]``."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,7 @@ def _build() -> argparse.ArgumentParser:
     ver.add_argument("names", nargs="*", help="identity or family names (default: all)")
     _add_run_options(ver)
     _add_check(sub)
+    _add_power(sub)
     fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
     fig.add_argument("--out", default="figures", help="output directory (default figures/)")
     fig.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
@@ -92,6 +94,30 @@ def _add_check(sub) -> None:
                      help=f"seconds the symbolic route may take per claim before it says "
                           f"inconclusive (default {TIME_LIMIT:g}; the whole file: 4 times "
                           f"that)")
+
+
+def _add_power(sub) -> None:
+    pwr = sub.add_parser("power", help="measure how many generated wrong variants of each "
+                                       "statement the default run rejects")
+    pwr.add_argument("--family", action="append", default=[],
+                     help="family or statement to measure (repeatable; default: all)")
+    pwr.add_argument("--variants", type=int, default=4,
+                     help="generated variants per statement (default 4, at most 16)")
+    _add_run_options(pwr)
+
+
+def _power(args) -> int:
+    from .power import measure, render_text
+    from .registry import select
+    _check_run_options(args)
+    check_positive_int(args.variants, name="--variants")
+    if args.variants > 16:
+        raise ValueError(f"--variants must be at most 16, got {str(args.variants)[:40]}")
+    document = measure(select(args.family), root=args.seed, n_samples=args.samples,
+                       n_points=args.points, alpha=args.alpha, limit=args.variants,
+                       progress=_stderr)
+    print(json.dumps(document, indent=2) if args.json else render_text(document))
+    return 0
 
 
 def _run(args, identities, command: str) -> list:
@@ -180,7 +206,7 @@ def main(argv=None) -> int:
     args = _build().parse_args(argv)
     try:
         return {"list": _list, "derive": _derive, "verify": _verify,
-                "figures": _figures, "check": _check}[args.command](args)
+                "figures": _figures, "check": _check, "power": _power}[args.command](args)
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return 0
