@@ -9,7 +9,7 @@ import sys
 
 from ._validation import check_positive_int
 from .claims.limits import DEFAULT_BUDGET, MAX_SAMPLES, escape
-from .sampling import DEFAULT_ALPHA
+from .sampling import DEFAULT_ALPHA, N_BATCHES
 from .sampling.tolerance import MIN_ALPHA
 from .symbolic.budget import TIME_LIMIT, set_time_limit, total_time_limit
 
@@ -73,6 +73,9 @@ def _check_run_options(args) -> None:
     _check_seed(args)
     check_positive_int(args.samples, name="--samples")
     check_positive_int(args.points, name="--points")
+    if args.samples < 2 * N_BATCHES:
+        raise ValueError(f"--samples must be at least {2 * N_BATCHES} (two per batch of the "
+                         f"{N_BATCHES} batches), got {args.samples}")
     if args.samples > MAX_SAMPLES:
         raise ValueError(f"--samples must be at most {MAX_SAMPLES}, got {str(args.samples)[:40]}")
     if args.points > MAX_POINTS:
