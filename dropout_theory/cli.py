@@ -1,5 +1,5 @@
 """Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...] | check FILE |
-calibrate``."""
+calibrate | power [--family F]``."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ import sys
 
 from ._validation import check_positive_int
 from .claims.limits import DEFAULT_BUDGET, MAX_SAMPLES, escape
-from .sampling import DEFAULT_ALPHA
+from .sampling import DEFAULT_ALPHA, N_BATCHES
 from .sampling.tolerance import MIN_ALPHA
 from .symbolic.budget import TIME_LIMIT, set_time_limit, total_time_limit
 
@@ -40,6 +40,7 @@ def _build() -> argparse.ArgumentParser:
     _add_run_options(ver)
     _add_check(sub)
     _add_calibrate(sub)
+    _add_power(sub)
     fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
     fig.add_argument("--out", default="figures", help="output directory (default figures/)")
     fig.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
@@ -73,6 +74,9 @@ def _check_run_options(args) -> None:
     _check_seed(args)
     check_positive_int(args.samples, name="--samples")
     check_positive_int(args.points, name="--points")
+    if args.samples < 2 * N_BATCHES:
+        raise ValueError(f"--samples must be at least {2 * N_BATCHES} (two per batch of the "
+                         f"{N_BATCHES} batches), got {args.samples}")
     if args.samples > MAX_SAMPLES:
         raise ValueError(f"--samples must be at most {MAX_SAMPLES}, got {str(args.samples)[:40]}")
     if args.points > MAX_POINTS:
@@ -139,6 +143,28 @@ def _calibrate(args) -> int:
     print(json.dumps({"summary": summary, "checks": [r.as_dict() for r in records]}, indent=2)
           if args.json else render(records, summary))
     return 1 if summary["outside_band"] or summary["fails_at_default_alpha"] else 0
+def _add_power(sub) -> None:
+    pwr = sub.add_parser("power", help="measure how many generated wrong variants of each "
+                                       "statement the default run rejects")
+    pwr.add_argument("--family", action="append", default=[],
+                     help="family or statement to measure (repeatable; default: all)")
+    pwr.add_argument("--variants", type=int, default=4,
+                     help="generated variants per statement (default 4, at most 16)")
+    _add_run_options(pwr)
+
+
+def _power(args) -> int:
+    from .power import measure, render_text
+    from .registry import select
+    _check_run_options(args)
+    check_positive_int(args.variants, name="--variants")
+    if args.variants > 16:
+        raise ValueError(f"--variants must be at most 16, got {str(args.variants)[:40]}")
+    document = measure(select(args.family), root=args.seed, n_samples=args.samples,
+                       n_points=args.points, alpha=args.alpha, limit=args.variants,
+                       progress=_stderr)
+    print(json.dumps(document, indent=2) if args.json else render_text(document))
+    return 0
 
 
 def _run(args, identities, command: str) -> list:
@@ -227,7 +253,7 @@ def main(argv=None) -> int:
     args = _build().parse_args(argv)
     try:
         return {"list": _list, "derive": _derive, "verify": _verify, "figures": _figures,
-                "check": _check, "calibrate": _calibrate}[args.command](args)
+                "check": _check, "calibrate": _calibrate, "power": _power}[args.command](args)
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return 0

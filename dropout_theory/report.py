@@ -83,7 +83,6 @@ def statement_record(verdict) -> dict:
             "sizes_checked": {k: v[0] for k, v in sizes.items()},
             "sizes_skipped": {k: v[1] for k, v in sizes.items() if v[1]},
             "counterexample": None if example is None else route_record(example),
-            "seconds": verdict.seconds,
             "routes": [route_record(r) for r in verdict.routes]}
 
 

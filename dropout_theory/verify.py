@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import routes
+from ._validation import check_run
 from .identity import Approximation, ExpressionModel, MaskModel
 from .routes.symbolic import confirm
 from .sampling import DEFAULT_ALPHA, generator
@@ -113,6 +114,7 @@ def _route(check: Check, identity, context, failed: bool) -> routes.RouteResult:
 def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float = DEFAULT_ALPHA,
            n_points: int = 4, progress=None) -> tuple[list[Verdict], dict]:
     """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate."""
+    check_run(root=root, n_samples=n_samples, n_points=n_points, alpha=alpha)
     say = progress or (lambda message: None)
     symbolic, plans = {}, {}
     for number, identity in enumerate(identities, 1):

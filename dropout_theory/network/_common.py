@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import as_real_array
+
 __all__ = ["resolve_rng", "check_mask", "reduce_to_shape", "refuse_mask"]
 
 
@@ -18,7 +20,7 @@ def resolve_rng(layer, rng) -> np.random.Generator:
 
 def check_mask(mask, shape, *, name: str = "mask") -> np.ndarray:
     """Return ``mask`` as float64 after checking it is finite and broadcasts to ``shape``."""
-    arr = np.asarray(mask, dtype=np.float64)
+    arr = as_real_array(mask, name=name)
     try:
         fits = np.broadcast_shapes(arr.shape, tuple(shape)) == tuple(shape)
     except ValueError:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_finite_array, check_p
+from .._validation import as_real_array, check_finite_array, check_p, check_shape
 from .module import Module
 
 __all__ = ["Dropout", "bernoulli_mask"]
@@ -22,7 +22,7 @@ def bernoulli_mask(shape, p: float, rng: np.random.Generator) -> np.ndarray:
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
     q = 1.0 - check_p(p)
-    return (rng.random(shape) < q).astype(np.float64)
+    return (rng.random(check_shape(shape)) < q).astype(np.float64)
 
 
 class Dropout(Module):
@@ -61,7 +61,9 @@ class Dropout(Module):
             if rng is None:
                 raise ValueError("Dropout.forward needs rng= (or a mask=) in training mode")
             mask = bernoulli_mask(x.shape, self.p, rng)
-        mask = np.asarray(mask, dtype=np.float64)
+        mask = as_real_array(mask, name="mask")
+        if not np.all(np.isfinite(mask)):
+            raise ValueError("mask must be finite")
         if mask.shape != x.shape:
             raise ValueError(f"mask must have the shape of x {x.shape}, got {mask.shape}")
         self.mask = mask

@@ -242,7 +242,8 @@ class Softmax(Module):
     def forward(self, x, *, mask=None, rng=None):
         refuse_mask(self, mask)
         x = check_finite_array(x, name="x", ndim_min=1)
-        z = np.exp(x - x.max(axis=-1, keepdims=True))
+        with np.errstate(over="ignore"):  # a shift below -1.8e308 is -inf: exp gives 0
+            z = np.exp(x - x.max(axis=-1, keepdims=True))
         self.y = z / z.sum(axis=-1, keepdims=True)
         return self.y
 

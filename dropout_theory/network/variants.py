@@ -15,7 +15,8 @@ import math
 import numpy as np
 from scipy.special import expit, logit
 
-from .._validation import check_finite_array, check_p, check_positive_int, keep_probability
+from .._validation import (as_real_array, check_finite_array, check_p, check_positive_int,
+                           keep_probability)
 from ._common import check_mask, resolve_rng
 from .dropout import bernoulli_mask
 from .module import Module
@@ -137,7 +138,7 @@ class SpatialDropout(NoiseLayer):
         return shape[: -self.n_spatial] + (1,) * self.n_spatial
 
     def _align(self, mask, shape):
-        mask = np.asarray(mask, dtype=np.float64)
+        mask = as_real_array(mask, name="mask")
         if mask.ndim == len(shape) - self.n_spatial:
             return mask.reshape(mask.shape + (1,) * self.n_spatial)
         return mask

@@ -74,7 +74,9 @@ class Context:
     def critical(self, relation: str = "==", share: float = 1.0) -> float:
         """The critical value of one check (two-sided for ``==``, one-sided otherwise) that
         spends ``share`` of the check's part of the run's false-alarm rate."""
-        return z_crit(self.alpha * share, max(self.n_checks, 1), two_sided=relation == "==")
+        # the share divides the number of checks, not alpha: the run's alpha is what the
+        # user gave and was validated, alpha * share may fall below the smallest one accepted
+        return z_crit(self.alpha, max(self.n_checks, 1) / share, two_sided=relation == "==")
 
     def keyed(self, identity) -> str:
         return self.key or identity.name
