@@ -138,7 +138,28 @@ def render_text(verdicts, meta) -> str:
                          + _evidence(example))
         if v.symbolic in ("refuted", "unconfirmed"):
             lines.append(f"    symbolic residual lhs - rhs = {v.routes[0].residual}")
+        weakest = _weakest(v)
+        if weakest is not None:
+            lines.append(f"    low resolution: the {weakest.route} check at {weakest.label} point "
+                         f"resolves only relative errors above {weakest.resolution:.0%} at "
+                         f"{weakest.n_samples} samples (raise --samples for more)")
     return "\n".join(lines)
+
+
+#: a statement resting on numbers whose weakest sampled check cannot see a relative error
+#: this large is flagged (the sample count cannot reach the resolution a claim needs)
+LOW_RESOLUTION = 0.25
+
+
+def _weakest(verdict):
+    """The sampled check with the coarsest resolution of a statement that holds without a
+    proof, when it is coarser than :data:`LOW_RESOLUTION`."""
+    if verdict.verdict != "holds" or verdict.symbolic == "proved":
+        return None
+    sampled = [r for r in verdict.routes[1:] if r.resolution is not None and r.status == "agrees"
+               and np.isfinite(r.resolution)]
+    weakest = max(sampled, key=lambda r: r.resolution, default=None)
+    return weakest if weakest is not None and weakest.resolution > LOW_RESOLUTION else None
 
 
 def derivation_text(identity, *, latex: bool = False) -> str:

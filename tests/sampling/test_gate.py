@@ -164,3 +164,19 @@ def test_calibrate_command_fast_version(capsys):
         "basics.inverted-mean", "basics.inverted-variance", "basics.standard-scaling",
         "worst.variance-q-half"}
     assert all(c["gate"] == "empirical Bernstein" for c in report["checks"])
+
+
+def test_a_claim_the_sample_count_cannot_resolve_is_flagged(tmp_path, capsys):
+    # E(1000 m exp(x)) at q = 0.001 with 4096 samples: about 4 kept units, so only relative
+    # errors above ~12x could be seen; the holds verdict must say so. Its twin, a claim that
+    # rests on a proof or resolves finely (basics at the default budget), carries no flag.
+    path = tmp_path / "rare.toml"
+    path.write_text('[[claim]]\nname = "rare"\nlhs = "E(1000*m*exp(x))"\nrhs = "exp(1/2)"\n'
+                    '[claim.random]\nm = "Bernoulli(1/1000)"\nx = "Normal(0, 1)"\n')
+    main(["check", str(path), "--samples", "4096"])
+    assert "low resolution: the montecarlo check" in capsys.readouterr().out
+    fine = tmp_path / "fine.toml"
+    fine.write_text('[[claim]]\nname = "fine"\nlhs = "E(2*m*exp(x))"\nrhs = "exp(1/2)"\n'
+                    '[claim.random]\nm = "Bernoulli(1/2)"\nx = "Normal(0, 1)"\n')
+    assert main(["check", str(fine)]) == 0
+    assert "low resolution" not in capsys.readouterr().out
