@@ -1,11 +1,15 @@
-"""Numeric routes: seeds, exact enumeration, Monte Carlo batch means, tolerances."""
+"""Numeric routes: seeds, exact Bernoulli masks, exact enumeration, Monte Carlo batch means,
+tolerances, executors."""
+from .bernoulli import bernoulli, bernoulli_mask
 from .exact import (MAX_NODES, TINY_WEIGHT, count_masks, enumerate_counts, enumerate_masks,
                     exact_mean, exact_moments, gauss_rule, probability_error)
+from .executor import run_tasks
 from .montecarlo import BatchStatistics, Estimate, Node, batch_means, batch_statistics
 from .seeds import generator
 from .tolerance import DEFAULT_ALPHA, N_BATCHES, float_tolerance, gamma, resolution, z_crit
 
-__all__ = ["MAX_NODES", "TINY_WEIGHT", "count_masks", "enumerate_counts", "enumerate_masks",
+__all__ = ["bernoulli", "bernoulli_mask", "run_tasks",
+           "MAX_NODES", "TINY_WEIGHT", "count_masks", "enumerate_counts", "enumerate_masks",
            "exact_mean", "exact_moments", "gauss_rule", "probability_error", "Estimate",
            "Node",
            "BatchStatistics", "batch_means", "batch_statistics", "generator",
