@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_positive_int
+from .executor import run_tasks
 from .seeds import generator
 from .tolerance import N_BATCHES, gamma
 
@@ -121,14 +122,23 @@ def _batch(draw, nodes, rng, size: int, chunk: int):
 
 
 def batch_statistics(draw, nodes, *, n_samples: int, root: int, name: str,
-                     chunk: int = 1 << 15) -> BatchStatistics:
+                     chunk: int = 1 << 15, parallel: bool = True) -> BatchStatistics:
     """Statistics ``nodes`` of the columns ``draw(rng, n) -> (mids, rads)`` returns ((n, C)
-    arrays; ``rads`` may be ``None`` for exact values), on ``N_BATCHES`` seeded batches."""
+    arrays; ``rads`` may be ``None`` for exact values), on ``N_BATCHES`` seeded batches.
+
+    The batches run where :mod:`.executor` is configured (in process, a process pool, a Dask
+    cluster) and are reduced in batch order: the result is bit-identical whatever runs them.
+    ``parallel=False`` keeps them in process, in order (a ``draw`` with state of its own).
+    """
     check_positive_int(n_samples, name="n_samples")
     size = n_samples // N_BATCHES
     if size < 2:
         raise ValueError(f"n_samples must be at least {2 * N_BATCHES}, got {n_samples}")
-    rows = [_batch(draw, nodes, generator(root, name, b), size, chunk) for b in range(N_BATCHES)]
+
+    def task(b):
+        return _batch(draw, nodes, generator(root, name, b), size, chunk)
+
+    rows = run_tasks(task, N_BATCHES) if parallel else [task(b) for b in range(N_BATCHES)]
     return BatchStatistics(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
                            size * N_BATCHES)
 
