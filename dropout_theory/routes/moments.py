@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from ..identity import Approximation, MaskModel, drop_probability
-from ..network import bernoulli_mask
+from ..sampling import bernoulli_mask
 from ..sampling import (TINY_WEIGHT, Node, count_masks, enumerate_counts, enumerate_masks, gamma,
                         gauss_rule, probability_error)
 from ..symbolic.balls import Ball, weighted_mean
