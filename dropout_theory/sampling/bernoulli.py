@@ -61,15 +61,8 @@ def random_bytes(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _ties(u: np.ndarray, digit: int, n: int) -> np.ndarray:
-    """Indices ``i < n`` with ``u[i] == digit`` (``u`` has whole 8-byte words), in order.
-
-    The equality is scanned eight bytes at a time: only the words holding a tie (about 3% of
-    them) are expanded."""
-    equal = u == digit
-    equal[n:] = False
-    words = np.flatnonzero(equal.view(np.uint64))
-    inside = equal.reshape(-1, 8)[words]
-    return (words[:, None] * 8 + np.arange(8))[inside]
+    """Indices ``i < n`` with ``u[i] == digit``, in order."""
+    return np.flatnonzero(u[:n] == digit)
 
 
 def bernoulli(shape, q: float, rng: np.random.Generator) -> np.ndarray:

@@ -59,6 +59,8 @@ def using(workers: int = 1, scheduler: str | None = None):
         yield _current
     finally:
         configure(old.workers, old.scheduler)
+        if scheduler is not None and scheduler != old.scheduler and scheduler in _clients:
+            _clients.pop(scheduler).close()  # the cluster may go away with the block
 
 
 def _run(index: int):
