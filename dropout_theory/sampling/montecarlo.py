@@ -1,8 +1,11 @@
 r"""Monte Carlo route: batch statistics over independent, individually seeded batches.
 
 Each of the ``N_BATCHES`` batches has its own generator (keyed by check name and batch index)
-and is streamed in chunks of bounded size, so memory does not grow with ``n_samples`` and the
-result does not depend on the chunk size. A batch statistic is the mean, or the unbiased
+and is streamed in chunks of bounded size, so memory does not grow with ``n_samples``; the
+batches run where :mod:`.executor` says (in process, a process pool, a Dask cluster) and are
+reduced in batch order, so the result does not depend on the number of workers. Draws that
+split like a stream (``rng.random``) do not depend on the chunk size either; the exact byte
+sampler's masks do once a batch spans several chunks (deterministically). A batch statistic is the mean, or the unbiased
 variance or covariance, of per-sample columns; the standard error is the spread of the batch
 statistics.
 
