@@ -146,3 +146,23 @@ def test_bench_record_at_a_tiny_size(capsys):
     assert all(math.isfinite(v) and v > 0 for v in record["ratios"].values())
     assert record["estimates"]["fast-1"] == record["estimates"]["fast-2"]
     assert {"doubling 2^10", "mask matrix 2^8"} <= set(record["enumeration"])
+
+
+def _strip_seconds(obj):
+    if isinstance(obj, dict):
+        return {k: _strip_seconds(v) for k, v in obj.items() if k != "seconds"}
+    if isinstance(obj, list):
+        return [_strip_seconds(v) for v in obj]
+    return obj
+
+
+def test_verify_json_is_the_same_with_workers(capsys):
+    """The CLI: `verify --json` on a Monte Carlo identity, serial and on two workers, equal
+    but for timings; a bad --workers is a usage error."""
+    runs = []
+    for extra in ([], ["--workers", "2"]):
+        assert main(["verify", "basics.inverted-variance", "--json", "--seed", "4",
+                     *extra]) == 0
+        runs.append(_strip_seconds(json.loads(capsys.readouterr().out)))
+    assert runs[0] == runs[1]
+    assert main(["verify", "basics.inverted-variance", "--workers", "0"]) == 2
