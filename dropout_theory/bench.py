@@ -162,15 +162,15 @@ def _enumeration(k: int, old_k: int, repeats: int, seed: int, progress) -> dict:
 
 
 def render(record: dict) -> str:
+    fastest = f"fast-{record['workers']}"
     lines = [record["workload"], f"{record['mask_elements']:.3g} mask elements per run, median "
              f"of {record['repeats']} runs, {record['workers']} workers", "",
-             f"{'path':12s} {'ns/element':>11s} {'ratio to fastest':>17s}"]
-    fastest = f"fast-{record['workers']}"
+             f"{'path':12s} {'ns/element':>11s} {'time / ' + fastest:>17s}"]
     for name, ns in record["ns_per_element"].items():
         ratio = 1.0 if name == fastest else record["ratios"][f"{name}/{fastest}"]
         lines.append(f"{name:12s} {ns:11.3f} {ratio:17.2f}")
-    lines.append(f"variance estimates {', '.join(f'{k} {v:.5g}' for k, v in record['estimates'].items())}"
-                 f" (true {record['true_variance']:.5g})")
+    estimates = ", ".join(f"{k} {v:.5g}" for k, v in record["estimates"].items())
+    lines.append(f"variance estimates {estimates} (true {record['true_variance']:.5g})")
     if "enumeration" in record:
         lines.append("")
         for name, value in record["enumeration"].items():

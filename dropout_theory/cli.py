@@ -64,7 +64,8 @@ def _add_bench(sub) -> None:
 
 
 def _add_run_options(parser) -> None:
-    """``--seed --samples --points --alpha --json``, shared by ``verify`` and ``check``."""
+    """``--seed --samples --points --alpha --json --workers --scheduler``, shared by
+    ``verify`` and ``check``."""
     parser.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
     parser.add_argument("--samples", type=int, default=1 << 17,
                         help=f"Monte Carlo samples per check (default 131072, at most "

@@ -9,7 +9,8 @@ from .montecarlo import BatchStatistics, Estimate, Node, batch_means, batch_stat
 from .seeds import generator
 from .tolerance import DEFAULT_ALPHA, N_BATCHES, float_tolerance, gamma, resolution, z_crit
 
-__all__ = ["bernoulli", "bernoulli_mask", "run_tasks", "PackedLinear", "dropout_sum_draw", "unit_mean",
+__all__ = ["bernoulli", "bernoulli_mask", "run_tasks", "PackedLinear", "dropout_sum_draw",
+           "unit_mean",
            "MAX_NODES", "TINY_WEIGHT", "count_masks", "enumerate_counts", "enumerate_masks",
            "exact_mean", "exact_moments", "gauss_rule", "probability_error", "Estimate",
            "Node",

@@ -5,9 +5,9 @@ and is streamed in chunks of bounded size, so memory does not grow with ``n_samp
 batches run where :mod:`.executor` says (in process, a process pool, a Dask cluster) and are
 reduced in batch order, so the result does not depend on the number of workers. Draws that
 split like a stream (``rng.random``) do not depend on the chunk size either; the exact byte
-sampler's masks do once a batch spans several chunks (deterministically). A batch statistic is the mean, or the unbiased
-variance or covariance, of per-sample columns; the standard error is the spread of the batch
-statistics.
+sampler's masks do once a batch spans several chunks (deterministically). A batch statistic
+is the mean, or the unbiased variance or covariance, of per-sample columns; the standard
+error is the spread of the batch statistics.
 
 Each batch statistic also carries a rigorous bound on its rounding error, from the samples'
 own bounds ``r`` (their evaluation error) and the magnitudes the accumulation sums: for a
