@@ -16,9 +16,10 @@ so a mask depends only on the generator's state, on the platform-independent byt
 on the call's shape: the element ``i`` of a call takes byte ``i`` of the call's first words,
 and the ties are then resolved, in element order, from the words that follow. Unlike
 ``rng.random``, two calls of ``n`` and ``m`` elements do not give the mask of one call of
-``n + m`` (ties and unused bytes of the last word shift the stream); callers that need
-results independent of how work is split seed each block of fixed size separately
-(:func:`~dropout_theory.sampling.montecarlo.batch_statistics`).
+``n + m`` (ties and unused bytes of the last word shift the stream): results are independent
+of how work is split when each unit of work has its own generator
+(:func:`~dropout_theory.sampling.montecarlo.batch_statistics` seeds each batch; a batch
+spanning several chunks draws them from one generator, so its masks follow the chunking).
 """
 from __future__ import annotations
 
