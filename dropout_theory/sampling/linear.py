@@ -110,8 +110,9 @@ def unit_mean(a, bias: float, p: float, *, relu: bool = True, low_bits: int = 16
     The bound covers: each pre-activation, a sum of at most ``k + 1`` terms, errs by at most
     :math:`\gamma_{k+1} A` with :math:`A = |b| + \sum |a_i|` (the terms that may cancel, not
     ``|z|``), which ReLU (1-Lipschitz) does not enlarge; each probability, a product of ``k``
-    factors, by :math:`\gamma_k` relatively plus :func:`probability_error` per factor; the
-    weighted sum by :math:`\gamma_{2^L + 2^{k-L} + 2}` times :math:`\sum P |f|`.
+    factors, by :math:`\gamma_{k+1}` relatively and by :func:`probability_error` per factor
+    (compounded); the weighted sum by :math:`\gamma_{2^L + 2^{k-L} + 2}` times
+    :math:`\sum P |f|`.
 
     >>> unit_mean(np.array([1.0, -2.0]), 0.5, 0.5)[0]  # relu of 0.5, 1.5, -1.5, -0.5
     0.5
@@ -141,12 +142,19 @@ def unit_mean(a, bias: float, p: float, *, relu: bool = True, low_bits: int = 16
         # multiply and sum, not a BLAS dot: the same error bound, and no thread start-up
         total += float((weights * values).sum())
         magnitude += float((weights * np.abs(values)).sum())
+    # |sum P_t f_t - fl(sum P_c f_c)| <= sum P_t |f_t - f_c| + sum |P_t - P_c| |f_c| + the
+    # summation's error: value_error (the true P_t sum to 1), then prob_rel (1 + prob_rel)
+    # and sum_error times sum P_c |f_c|, which the computed magnitude underestimates by at
+    # most the factor 1 - sum_error
     spread = abs(bias) + float(np.abs(a).sum())
     value_error = gamma(k + 2) * spread
-    prob_rel = gamma(k + 1) + k * probability_error(q)
+    per_factor = k * probability_error(q)  # (1 + e)^k - 1 <= k e / (1 - k e)
+    drift = per_factor / (1.0 - per_factor) if per_factor < 1.0 else math.inf
+    g = gamma(k + 1)
+    prob_rel = g + drift + g * drift
     sum_error = gamma((1 << low) + (1 << (k - low)) + 2)
-    bound = value_error * (1 + prob_rel) + (prob_rel + sum_error) * (magnitude + value_error)
-    return total, float(bound * (1 + 4 * gamma(1)))
+    bound = value_error + (prob_rel * (1 + prob_rel) + sum_error) * magnitude / (1 - sum_error)
+    return total, float(bound * (1 + 8 * gamma(1)))  # the bound's own evaluation
 
 
 def _probabilities(n: int, p: float) -> np.ndarray:
