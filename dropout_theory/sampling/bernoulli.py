@@ -2,7 +2,7 @@ r"""Exact Bernoulli(q) masks from random bytes: one byte per element, more only 
 
 A uniform :math:`U = 0.u_1 u_2 \ldots` (base 256, bytes :math:`u_j` i.i.d. uniform) is kept
 when :math:`U < q`. Writing :math:`q = 0.d_1 d_2 \ldots d_L` in base 256 (finite: a double is
-a dyadic rational, ``L <= 136``), the comparison is decided by the first byte that differs
+a dyadic rational, ``L <= 135``), the comparison is decided by the first byte that differs
 from :math:`q`'s digit: :math:`u_1 < d_1` keeps, :math:`u_1 > d_1` drops, and only on a tie
 (probability 1/256) is :math:`u_2` compared with :math:`d_2`, and so on; a tie on every digit
 means :math:`U \ge q` (the rest of ``q``'s expansion is zero), a drop. So
