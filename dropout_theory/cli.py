@@ -1,5 +1,5 @@
 """Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...] | check FILE |
-calibrate | power [--family F]``."""
+calibrate | power [--family F] | figures | bench``."""
 from __future__ import annotations
 
 import argparse
@@ -44,11 +44,30 @@ def _build() -> argparse.ArgumentParser:
     fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
     fig.add_argument("--out", default="figures", help="output directory (default figures/)")
     fig.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    _add_bench(sub)
     return parser
 
 
+def _add_bench(sub) -> None:
+    bench = sub.add_parser("bench", help="time the Monte Carlo and enumeration workloads next "
+                                         "to their baselines (progress on stderr)")
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.add_argument("--d", type=int, default=1024, help="unit width (default 1024)")
+    bench.add_argument("--rows", type=int, default=1 << 16,
+                       help="mask rows per timed run, a multiple of 32 (default 65536)")
+    bench.add_argument("--repeats", type=int, default=5,
+                       help="runs per path; medians are reported (default 5)")
+    bench.add_argument("--workers", type=int, default=None,
+                       help="processes of the parallel fast path (default: the usable cores)")
+    bench.add_argument("--enumerate", type=int, default=24, dest="enumerate_bits",
+                       help="masks 2^k of the exact ReLU-unit enumeration (default 24; 0: skip)")
+    bench.add_argument("--old-enumerate", type=int, default=20, dest="old_bits",
+                       help="2^k of the mask-matrix enumeration it is compared with (default 20)")
+
+
 def _add_run_options(parser) -> None:
-    """``--seed --samples --points --alpha --json``, shared by ``verify`` and ``check``."""
+    """``--seed --samples --points --alpha --json --workers --scheduler``, shared by
+    ``verify`` and ``check``."""
     parser.add_argument("--seed", type=int, default=0, help="root seed of the run (default 0)")
     parser.add_argument("--samples", type=int, default=1 << 17,
                         help=f"Monte Carlo samples per check (default 131072, at most "
@@ -61,6 +80,12 @@ def _add_run_options(parser) -> None:
                         help="family-wise false-alarm rate of the run (default 1e-6, at "
                              "least 1e-300)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="local processes running the Monte Carlo batches (default 1; "
+                             "results are bit-identical for any number)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the Monte Carlo batches on this Dask scheduler (needs the "
+                             "extra 'dask'); bit-identical to a serial run")
 
 
 def _check_seed(args) -> None:
@@ -84,6 +109,7 @@ def _check_run_options(args) -> None:
     if not MIN_ALPHA <= args.alpha < 1.0 or math.isnan(args.alpha):
         raise ValueError(f"--alpha must be a false-alarm rate in [{MIN_ALPHA:g}, 1), got "
                          f"{args.alpha!r}")
+    check_positive_int(args.workers, name="--workers")
 
 
 def _add_check(sub) -> None:
@@ -169,9 +195,11 @@ def _power(args) -> int:
 
 def _run(args, identities, command: str) -> list:
     from .report import render_text, to_json
+    from .sampling.executor import using
     from .verify import verify
-    verdicts, meta = verify(identities, root=args.seed, n_samples=args.samples,
-                            alpha=args.alpha, n_points=args.points, progress=_stderr)
+    with using(workers=args.workers, scheduler=args.scheduler):
+        verdicts, meta = verify(identities, root=args.seed, n_samples=args.samples,
+                                alpha=args.alpha, n_points=args.points, progress=_stderr)
     print(json.dumps(to_json(verdicts, meta, command=command), indent=2) if args.json
           else render_text(verdicts, meta))
     return verdicts
@@ -247,13 +275,28 @@ def _figures(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from .bench import render, run
+    for name in ("d", "rows", "repeats"):
+        check_positive_int(getattr(args, name), name=f"--{name}")
+    if args.workers is not None:
+        check_positive_int(args.workers, name="--workers")
+    if not (0 <= args.enumerate_bits <= 24 and 1 <= args.old_bits <= 24):
+        raise ValueError("--enumerate must be in 0..24 and --old-enumerate in 1..24")
+    record = run(d=args.d, rows=args.rows, repeats=args.repeats, workers=args.workers,
+                 enumerate_bits=args.enumerate_bits, old_bits=args.old_bits, progress=_stderr)
+    print(json.dumps(record, indent=2) if args.json else render(record))
+    return 0
+
+
 def main(argv=None) -> int:
     """Run the command; every failure the user can cause is exit code 2 with one line on
     stderr (escaped, at most a short excerpt of the input), never a traceback."""
     args = _build().parse_args(argv)
     try:
         return {"list": _list, "derive": _derive, "verify": _verify, "figures": _figures,
-                "check": _check, "calibrate": _calibrate, "power": _power}[args.command](args)
+                "check": _check, "calibrate": _calibrate, "power": _power,
+                "bench": _bench}[args.command](args)
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return 0

@@ -17,9 +17,9 @@ from typing import Callable
 import numpy as np
 
 from ..identity import Approximation, MaskModel, drop_probability
-from ..network import bernoulli_mask
-from ..sampling import (NORMAL_CORES, TINY_WEIGHT, Node, clipped_normal_tail, count_masks,
-                        enumerate_counts, enumerate_masks, gamma, gauss_rule, probability_error)
+from ..sampling import (NORMAL_CORES, TINY_WEIGHT, Node, bernoulli_mask, clipped_normal_tail,
+                        count_masks, enumerate_counts, enumerate_masks, gamma, gauss_rule,
+                        probability_error)
 from ..symbolic.balls import Ball, weighted_mean
 from ..symbolic.evaluate import evaluate_ball
 

@@ -1,10 +1,13 @@
 r"""Monte Carlo route: batch statistics over independent, individually seeded batches.
 
 Each of the ``N_BATCHES`` batches has its own generator (keyed by check name and batch index)
-and is streamed in chunks of bounded size, so memory does not grow with ``n_samples`` and the
-result does not depend on the chunk size. A batch statistic is the mean, or the unbiased
-variance or covariance, of per-sample columns; the standard error is the spread of the batch
-statistics.
+and is streamed in chunks of bounded size, so memory does not grow with ``n_samples``; the
+batches run where :mod:`.executor` says (in process, a process pool, a Dask cluster) and are
+reduced in batch order, so the result does not depend on the number of workers. Draws that
+split like a stream (``rng.random``) do not depend on the chunk size either; the exact byte
+sampler's masks do once a batch spans several chunks (deterministically). A batch statistic
+is the mean, or the unbiased variance or covariance, of per-sample columns; the standard
+error is the spread of the batch statistics.
 
 Each batch statistic also carries a rigorous bound on its rounding error, from the samples'
 own bounds ``r`` (their evaluation error) and the magnitudes the accumulation sums: for a
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_positive_int
+from .executor import run_tasks
 from .seeds import generator
 from .tolerance import N_BATCHES, gamma
 
@@ -130,14 +134,23 @@ def _batch(draw, nodes, rng, size: int, chunk: int):
 
 
 def batch_statistics(draw, nodes, *, n_samples: int, root: int, name: str,
-                     chunk: int = 1 << 15) -> BatchStatistics:
+                     chunk: int = 1 << 15, parallel: bool = True) -> BatchStatistics:
     """Statistics ``nodes`` of the columns ``draw(rng, n) -> (mids, rads)`` returns ((n, C)
-    arrays; ``rads`` may be ``None`` for exact values), on ``N_BATCHES`` seeded batches."""
+    arrays; ``rads`` may be ``None`` for exact values), on ``N_BATCHES`` seeded batches.
+
+    The batches run where :mod:`.executor` is configured (in process, a process pool, a Dask
+    cluster) and are reduced in batch order: the result is bit-identical whatever runs them.
+    ``parallel=False`` keeps them in process, in order (a ``draw`` with state of its own).
+    """
     check_positive_int(n_samples, name="n_samples")
     size = n_samples // N_BATCHES
     if size < 2:
         raise ValueError(f"n_samples must be at least {2 * N_BATCHES}, got {n_samples}")
-    rows = [_batch(draw, nodes, generator(root, name, b), size, chunk) for b in range(N_BATCHES)]
+
+    def task(b):
+        return _batch(draw, nodes, generator(root, name, b), size, chunk)
+
+    rows = run_tasks(task, N_BATCHES) if parallel else [task(b) for b in range(N_BATCHES)]
     values, rounding, spread, spread_rounding = (np.array([r[k] for r in rows])
                                                  for k in range(4))
     return BatchStatistics(values, rounding, size * N_BATCHES, spread, spread_rounding)

@@ -1,0 +1,181 @@
+r"""``dropout-theory bench``: the Monte Carlo and enumeration workloads next to their baselines,
+side by side in one process (the record of the project's speed; no test times anything).
+
+Workload: :math:`\mathrm{Var}[\sum_i w_i x_i m_i / q]` over inverted-dropout masks, ``d``
+positions, timed per mask element end to end (masks, the unit, the batch statistics):
+
+- ``fast``: the exact byte sampler and the packed-table unit
+  (:func:`~dropout_theory.sampling.dropout_sum_draw`) in the 32 seeded batches of
+  :func:`~dropout_theory.sampling.batch_statistics`, in process and on a pool of ``workers``;
+- ``route``: the Monte Carlo route before the fast sampler: ``network.bernoulli_mask``
+  (float64 uniforms against ``q``) and the core's ``Dropout.forward``, the matvec, and the
+  same batch statistics, in process;
+- ``naive``: ``rng.random(shape) < q``, multiply, matvec;
+- ``bytes``: drawing one random byte per element alone (``Generator.bytes``);
+- ``torch``: ``torch.nn.functional.dropout`` and a matvec, when PyTorch is installed.
+
+Enumeration: the exact mean of a ReLU unit over all ``2**k`` masks by subset doubling
+(:func:`~dropout_theory.sampling.unit_mean`) against the mask-matrix enumeration
+(:func:`~dropout_theory.sampling.exact_mean`).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .network import Dropout
+from .network import bernoulli_mask as float_mask
+from .sampling import (N_BATCHES, Node, batch_statistics, dropout_sum_draw, exact_mean,
+                       generator, unit_mean)
+from .sampling.executor import default_workers, using
+
+__all__ = ["run", "render"]
+
+_CHUNK_ROWS = 256
+
+
+def _unit(d: int, seed: int):
+    rng = generator(seed, "bench.unit")
+    return rng.standard_normal(d) / math.sqrt(d), rng.standard_normal(d)
+
+
+def _rows_loop(rows: int, step):
+    """``step(rng, r)`` over ``rows`` rows in chunks; returns the per-row values."""
+    rng = generator(0, "bench.baseline")
+    return np.concatenate([step(rng, min(_CHUNK_ROWS, rows - s))
+                           for s in range(0, rows, _CHUNK_ROWS)])
+
+
+def _paths(d: int, q: float, rows: int, workers: int, seed: int) -> dict:
+    w, x = _unit(d, seed)
+    coef = w * x / q
+    n = rows * d
+    draw = dropout_sum_draw(w, x, q)
+    nodes = [Node("mean", 0), Node("var", 0)]
+
+    def fast(n_workers):
+        def run():
+            with using(workers=n_workers):
+                stats = batch_statistics(draw, nodes, n_samples=rows, root=seed,
+                                         name="bench.fast")
+            return float(stats.values[:, 1].mean())
+        return run
+
+    def route():
+        layer = Dropout(1.0 - q)
+
+        def step(rng, r):
+            return layer.forward(np.broadcast_to(x, (r, d)), mask=float_mask((r, d), 1 - q,
+                                                                             rng)) @ w
+
+        def route_draw(rng, r):
+            return np.concatenate([step(rng, min(_CHUNK_ROWS, r - s))
+                                   for s in range(0, r, _CHUNK_ROWS)])[:, None], None
+        with using(workers=1):
+            stats = batch_statistics(route_draw, nodes, n_samples=rows, root=seed,
+                                     name="bench.route")
+        return float(stats.values[:, 1].mean())
+
+    def naive():
+        return float(_rows_loop(rows, lambda rng, r: ((rng.random((r, d)) < q) * coef)
+                                @ np.ones(d)).var(ddof=1))
+
+    def raw_bytes():
+        rng = generator(0, "bench.bytes")
+        for s in range(0, rows, _CHUNK_ROWS):
+            rng.bytes(min(_CHUNK_ROWS, rows - s) * d)
+        return math.nan
+
+    paths = {"bytes": raw_bytes, "naive": naive, "route": route, "fast-1": fast(1),
+             f"fast-{workers}": fast(workers)}
+    try:
+        import torch
+        tw, tx = torch.from_numpy(w), torch.from_numpy(x)
+
+        def torch_path():
+            torch.manual_seed(seed)
+            out = [torch.nn.functional.dropout(tx.expand(min(_CHUNK_ROWS, rows - s), d),
+                                               p=1 - q) @ tw
+                   for s in range(0, rows, _CHUNK_ROWS)]
+            return float(torch.cat(out).var())
+        paths["torch"] = torch_path
+    except ImportError:
+        pass
+    return paths, n, float(np.sum((w * x) ** 2) * (1 - q) / q)
+
+
+def run(*, d: int = 1024, rows: int = 1 << 16, repeats: int = 5, q: float = 0.7,
+        workers: int | None = None, seed: int = 0, enumerate_bits: int = 24,
+        old_bits: int = 20, progress=None) -> dict:
+    """Medians over ``repeats`` interleaved runs of every path; returns the JSON record."""
+    workers = workers or default_workers()
+    if rows % N_BATCHES or rows < 2 * N_BATCHES:
+        raise ValueError(f"rows must be a multiple of {N_BATCHES}, at least {2 * N_BATCHES}")
+    paths, n, truth = _paths(d, q, rows, workers, seed)
+    times = {name: [] for name in paths}
+    estimates = {}
+    for r in range(repeats):
+        for name, path in paths.items():
+            if progress:
+                progress(f"[bench] run {r + 1}/{repeats}: {name}")
+            start = time.perf_counter()
+            estimates[name] = path()
+            times[name].append((time.perf_counter() - start) / n * 1e9)
+    medians = {name: float(np.median(t)) for name, t in times.items()}
+    fastest = f"fast-{workers}"
+    ratios = {f"{name}/{fastest}": medians[name] / medians[fastest]
+              for name in medians if name != fastest}
+    record = {
+        "workload": f"Var[sum_i w_i x_i m_i / q], d = {d}, q = {q}, {rows} mask rows per run",
+        "mask_elements": n, "repeats": repeats, "workers": workers,
+        "ns_per_element": medians, "runs": times, "ratios": ratios,
+        "estimates": {k: v for k, v in estimates.items() if math.isfinite(v)},
+        "true_variance": truth,
+    }
+    if enumerate_bits:
+        record["enumeration"] = _enumeration(enumerate_bits, old_bits, repeats, seed, progress)
+    return record
+
+
+def _enumeration(k: int, old_k: int, repeats: int, seed: int, progress) -> dict:
+    rng = generator(seed, "bench.enumeration")
+    a, bias, p = rng.standard_normal(k), 0.1, 0.3
+    out = {}
+    for name, bits, fn in (
+            (f"doubling 2^{k}", k, lambda: unit_mean(a, bias, p)[0]),
+            (f"doubling 2^{old_k}", old_k, lambda: unit_mean(a[:old_k], bias, p)[0]),
+            (f"mask matrix 2^{old_k}", old_k,
+             lambda: exact_mean(lambda m: np.maximum(m @ a[:old_k] + bias, 0.0), old_k, p)[0])):
+        runs = []
+        for r in range(repeats):
+            if progress:
+                progress(f"[bench] enumeration {r + 1}/{repeats}: {name}")
+            start = time.perf_counter()
+            value = fn()
+            runs.append(time.perf_counter() - start)
+        out[name] = {"seconds": float(np.median(runs)), "runs": runs, "value": value}
+    out["ratio mask matrix / doubling"] = (out[f"mask matrix 2^{old_k}"]["seconds"]
+                                          / out[f"doubling 2^{old_k}"]["seconds"])
+    return out
+
+
+def render(record: dict) -> str:
+    fastest = f"fast-{record['workers']}"
+    lines = [record["workload"], f"{record['mask_elements']:.3g} mask elements per run, median "
+             f"of {record['repeats']} runs, {record['workers']} workers", "",
+             f"{'path':12s} {'ns/element':>11s} {'time / ' + fastest:>17s}"]
+    for name, ns in record["ns_per_element"].items():
+        ratio = 1.0 if name == fastest else record["ratios"][f"{name}/{fastest}"]
+        lines.append(f"{name:12s} {ns:11.3f} {ratio:17.2f}")
+    estimates = ", ".join(f"{k} {v:.5g}" for k, v in record["estimates"].items())
+    lines.append(f"variance estimates {estimates} (true {record['true_variance']:.5g})")
+    if "enumeration" in record:
+        lines.append("")
+        for name, value in record["enumeration"].items():
+            if isinstance(value, dict):
+                lines.append(f"exact ReLU unit, {name:18s} {value['seconds']:8.3f} s")
+            else:
+                lines.append(f"{name}: {value:.1f}")
+    return "\n".join(lines)
