@@ -22,6 +22,7 @@ from scipy.stats import beta as stats_beta
 
 from ..sampling import (batch_statistics, empirical_bernstein, gamma, pooled_variance_bound,
                         resolution)
+from ..sampling.montecarlo import BLOCK_ROWS
 from ..symbolic.balls import Ball, from_interval
 from .moments import prepare, undecided_events
 from .registry import route
@@ -239,12 +240,24 @@ def _binomial(route_name, identity, point, prepared, stats, pooled, context) -> 
                             "share of alpha; interval: lhs - rhs over them")
 
 
+#: most elementwise operations one block of a check draws at once (its memory bound)
+BLOCK_WORK = 1 << 24
+
+
+def block_rows(work: int) -> int:
+    """Rows per block of a check whose sample costs ``work`` elementwise operations: at most
+    :data:`~dropout_theory.sampling.montecarlo.BLOCK_ROWS`, fewer for large models, so a
+    block's arrays stay near ``BLOCK_WORK`` elements whatever ``--samples`` is."""
+    return int(min(BLOCK_ROWS, max(64, BLOCK_WORK // max(int(work), 1))))
+
+
 def sample_batches(identity, point, claim, context):
     """``(prepared, stats)``: the model at ``point`` and its batch statistics (the part of the
     route that costs; :func:`judge_batches` judges them at any false-alarm rate)."""
     prepared = prepare(identity.model, identity, point, claim)
     stats = batch_statistics(prepared.draw, prepared.nodes, n_samples=context.n_samples,
-                             root=context.root, name=context.keyed(identity))
+                             root=context.root, name=context.keyed(identity),
+                             block=block_rows(prepared.work))
     return prepared, stats
 
 

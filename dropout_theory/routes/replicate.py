@@ -54,7 +54,7 @@ def sample_batches(identity, point, claim, context):
     draw = _one_call(model, point, generator(context.root, key, 0)) if model.one_call \
         else prepared.draw
     stats = batch_statistics(draw, prepared.nodes, n_samples=model.replicates,
-                             root=context.root, name=key, chunk=model.replicates,
+                             root=context.root, name=key, block=model.replicates,
                              parallel=not model.one_call)  # one_call hands out batches in order
     return prepared, stats
 

@@ -1,13 +1,14 @@
 r"""Monte Carlo route: batch statistics over independent, individually seeded batches.
 
-Each of the ``N_BATCHES`` batches has its own generator (keyed by check name and batch index)
-and is streamed in chunks of bounded size, so memory does not grow with ``n_samples``; the
-batches run where :mod:`.executor` says (in process, a process pool, a Dask cluster) and are
-reduced in batch order, so the result does not depend on the number of workers. Draws that
-split like a stream (``rng.random``) do not depend on the chunk size either; the exact byte
-sampler's masks do once a batch spans several chunks (deterministically). A batch statistic
-is the mean, or the unbiased variance or covariance, of per-sample columns; the standard
-error is the spread of the batch statistics.
+Each of the ``N_BATCHES`` batches is cut into blocks of ``block`` rows, each drawn by its own
+generator (keyed by check name, batch and block index) and accumulated in turn, so memory is
+bounded by a block, not by ``n_samples``, and no choice of how to split the work can change a
+result: a block is part of the check's definition (the routes derive it from the model's
+size), and a sampler that consumes its stream unevenly (the exact byte sampler's ties) sees
+the same stream whatever runs it. The batches run where :mod:`.executor` says (in process, a
+process pool, a Dask cluster) and are reduced in batch order, so the result does not depend
+on the number of workers either. A batch statistic is the mean, or the unbiased variance or
+covariance, of per-sample columns; the standard error is the spread of the batch statistics.
 
 Each batch statistic also carries a rigorous bound on its rounding error, from the samples'
 own bounds ``r`` (their evaluation error) and the magnitudes the accumulation sums: for a
@@ -20,7 +21,7 @@ mean :math:`(\sum r_a + \gamma_{2n} \sum |a|)/n`, for a covariance of ``n`` samp
 
 the first five terms from :math:`\sum (a - \bar a)\beta = \sum (a - \bar a)(\beta - \bar\beta)`
 with :math:`|a - \bar a| \le |a| + |\bar a|` and Cauchy-Schwarz, the last the floating-point
-accumulation of the centered products (chunks merged by Chan et al.'s rule).
+accumulation of the centered products (blocks merged by Chan et al.'s rule).
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ from .executor import run_tasks
 from .seeds import generator
 from .tolerance import N_BATCHES, gamma
 
-__all__ = ["Estimate", "Node", "BatchStatistics", "batch_means", "batch_statistics"]
+__all__ = ["Estimate", "Node", "BatchStatistics", "batch_means", "batch_statistics",
+           "BLOCK_ROWS"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Node:
 
 
 class _Running:
-    """Means and co-moment of two columns merged chunk by chunk (Chan et al.), with the sums
+    """Means and co-moment of two columns merged block by block (Chan et al.), with the sums
     the rounding bound needs."""
 
     def __init__(self):
@@ -115,10 +117,17 @@ class BatchStatistics:
     spread_rounding: np.ndarray | None = None
 
 
-def _batch(draw, nodes, rng, size: int, chunk: int):
+#: rows per block where a caller does not derive its own from the model's size
+BLOCK_ROWS = 1 << 12
+
+
+def _batch(draw, nodes, root: int, name: str, batch: int, size: int, block: int):
     running = [_Running() for _ in nodes]
-    for start in range(0, size, chunk):
-        mids, rads = draw(rng, min(chunk, size - start))
+    for number, start in enumerate(range(0, size, block)):
+        # block 0 keeps the batch's own generator (one block per batch is the common case)
+        rng = generator(root, name, batch) if number == 0 else \
+            generator(root, name, batch, number)
+        mids, rads = draw(rng, min(block, size - start))
         mids = np.asarray(mids, dtype=np.float64)
         rads = np.zeros_like(mids) if rads is None else np.asarray(rads, dtype=np.float64)
         for node, acc in zip(nodes, running):
@@ -134,21 +143,23 @@ def _batch(draw, nodes, rng, size: int, chunk: int):
 
 
 def batch_statistics(draw, nodes, *, n_samples: int, root: int, name: str,
-                     chunk: int = 1 << 15, parallel: bool = True) -> BatchStatistics:
+                     block: int = BLOCK_ROWS, parallel: bool = True) -> BatchStatistics:
     """Statistics ``nodes`` of the columns ``draw(rng, n) -> (mids, rads)`` returns ((n, C)
-    arrays; ``rads`` may be ``None`` for exact values), on ``N_BATCHES`` seeded batches.
+    arrays; ``rads`` may be ``None`` for exact values), on ``N_BATCHES`` seeded batches, each
+    drawn in blocks of at most ``block`` rows (module docstring).
 
     The batches run where :mod:`.executor` is configured (in process, a process pool, a Dask
     cluster) and are reduced in batch order: the result is bit-identical whatever runs them.
     ``parallel=False`` keeps them in process, in order (a ``draw`` with state of its own).
     """
     check_positive_int(n_samples, name="n_samples")
+    check_positive_int(block, name="block")
     size = n_samples // N_BATCHES
     if size < 2:
         raise ValueError(f"n_samples must be at least {2 * N_BATCHES}, got {n_samples}")
 
     def task(b):
-        return _batch(draw, nodes, generator(root, name, b), size, chunk)
+        return _batch(draw, nodes, root, name, b, size, block)
 
     rows = run_tasks(task, N_BATCHES) if parallel else [task(b) for b in range(N_BATCHES)]
     values, rounding, spread, spread_rounding = (np.array([r[k] for r in rows])
@@ -157,7 +168,7 @@ def batch_statistics(draw, nodes, *, n_samples: int, root: int, name: str,
 
 
 def batch_means(sample, *, n_samples: int, root: int, name: str, statistic: str = "mean",
-                chunk: int = 1 << 15) -> Estimate:
+                block: int = BLOCK_ROWS) -> Estimate:
     """Estimate ``E[X]`` (``statistic="mean"``) or ``Var[X]`` (``"var"``) by batch means.
 
     ``sample(rng, n)`` returns ``n`` i.i.d. draws of ``X`` computed by the reference code.
@@ -172,5 +183,5 @@ def batch_means(sample, *, n_samples: int, root: int, name: str, statistic: str 
         raise ValueError(f"statistic must be 'mean' or 'var', got {statistic!r}")
     stats = batch_statistics(lambda rng, n: (np.asarray(sample(rng, n))[:, None], None),
                              [Node(statistic, 0)], n_samples=n_samples, root=root, name=name,
-                             chunk=chunk)
+                             block=block)
     return Estimate.from_batches(stats.values[:, 0], stats.n_samples)

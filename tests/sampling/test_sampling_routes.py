@@ -46,11 +46,26 @@ def test_exact_route_variance_within_float_tolerance_and_mutations_rejected():
         assert abs(variance - wrong) > tol
 
 
-def test_monte_carlo_does_not_depend_on_chunk_size():
-    a = batch_means(_sample, n_samples=4096, root=7, name="chunks", statistic="var", chunk=128)
-    b = batch_means(_sample, n_samples=4096, root=7, name="chunks", statistic="var", chunk=100000)
-    assert np.isclose(a.value, b.value, rtol=0, atol=float_tolerance(abs(a.value), 4096))
-    assert np.isclose(a.se, b.se, rtol=0, atol=float_tolerance(abs(a.se), 4096))
+def test_blocks_draw_fresh_randomness_and_bound_memory():
+    # 32 batches of 512 rows in blocks of 100: every call draws at most 100 rows, and every
+    # block of every batch its own stream (a block that replayed another's draws would make
+    # the samples dependent and the standard error a lie)
+    calls = []
+
+    def sample(rng, n):
+        calls.append(n)
+        values = rng.random(n)
+        firsts.append(values[0])
+        return values
+
+    firsts = []
+    a = batch_means(sample, n_samples=32 * 512, root=7, name="blocks", block=100)
+    assert max(calls) == 100 and len(calls) == 32 * 6
+    assert len(set(firsts)) == len(firsts)
+    # the same blocks are the same samples, bit for bit
+    again = batch_means(lambda rng, n: rng.random(n), n_samples=32 * 512, root=7,
+                        name="blocks", block=100)
+    assert (again.value, again.se) == (a.value, a.se)
 
 
 def test_monte_carlo_rejects_mutations_at_the_run_critical_value():
