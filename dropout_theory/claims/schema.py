@@ -183,6 +183,10 @@ def _check_constant_params(where: str, kind: str, params: tuple) -> None:
 
 def _register(claim: Claim, table) -> None:
     names, space = claim.names, claim.space
+
+    def length(shape):
+        return names.scalars[shape[0]] if isinstance(shape[0], str) else sp.Integer(shape[0])
+
     for name, (domain, shape) in claim.domains.items():
         if shape:
             names.arrays[name] = (sp.IndexedBase(name, real=True), len(shape))
@@ -190,6 +194,8 @@ def _register(claim: Claim, table) -> None:
             names.scalars[name] = sp.Symbol(name, **DOMAINS[domain])
             if domain == "dimension":
                 names.dimensions.add(name)
+    names.lengths.update({name: length(shape) for name, (_, shape) in claim.domains.items()
+                          if len(shape) == 1})
     if not isinstance(table, dict):
         raise ClaimError(f"[claim.random] must be a table of name = \"distribution\", got "
                          f"{excerpt(table)}")
@@ -202,6 +208,8 @@ def _register(claim: Claim, table) -> None:
         dist = make(*spec.params)
         if spec.shape:
             names.arrays[name] = (space.array(name, dist), len(spec.shape))
+            if len(spec.shape) == 1:
+                names.lengths[name] = length(spec.shape)
         else:
             names.scalars[name] = space.scalar(name, dist)
         names.random.add(name)
