@@ -9,17 +9,24 @@ no proof, also at the widths people use, 8, 64 and 1024; the random variables be
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
-from ..identity import ExpressionModel, Identity, Param, RandomVariable, uniform_sampler
+from ..identity import (Approximation, ExpressionModel, Identity, Param, RandomVariable,
+                        uniform_sampler)
+import sympy as sp
+
+from ..symbolic.evaluate import evaluate_ball
+from ..symbolic.expectation import Derivation, Step
 from ..symbolic.statements import derive_statement
 from .limits import escape
 from .parser import MAX_SIZE, ClaimError
 from .schema import Claim
 
-__all__ = ["to_identity", "DOMAIN_RULES", "LARGE_SIZES"]
+__all__ = ["to_identity", "DOMAIN_RULES", "LARGE_SIZES", "PremisedIdentity", "APPROXIMATION_RANGE",
+           "PREMISE_TRIES"]
 
 #: domain -> (typical range, edges, low, high): edges are the domain's boundary where it is
 #: closed (q = 1, 0) and points near it where it is open
@@ -30,7 +37,68 @@ DOMAIN_RULES = {"keep": ((0.1, 0.95), (1.0, 0.05), 0.0, 1.0),
                 "nonnegative": ((0.0, 2.0), (0.0,), 0.0, np.inf)}
 #: sizes beyond the typical ones, checked where the symbolic route has no proof
 LARGE_SIZES = (8, 64, 1024)
-_EXPECTED = {"holds": "holds", "fails": "refuted", None: None}
+_EXPECTED = {"holds": "holds", "fails": "refuted", "approximate": "approximate", None: None}
+#: the range of an approximation's parameter around which the order route sweeps (widened
+#: two decades each side inside the domain, as the registry's approximations)
+APPROXIMATION_RANGE = (1e-3, 1e-1)
+#: points drawn per point wanted before premises that are hard to hit are reported
+PREMISE_TRIES = 200
+
+
+def _satisfies(premises, point) -> bool:
+    """Every premise certainly true at ``point`` (its indicator ball is exactly 1)."""
+    for premise in premises:
+        ball = evaluate_ball(premise, point)
+        if not (float(ball.rad) == 0.0 and float(ball.mid) == 1.0):
+            return False
+    return True
+
+
+_KINKS = (sp.Max, sp.Min, sp.Abs, sp.Piecewise, sp.Heaviside, sp.sign)
+
+
+def derive_under(premises, lhs, space) -> Derivation:
+    """The engine's derivation of ``lhs``, then its kinks (``Max``, ``Abs``, ``Piecewise``)
+    refined under the premises: ``q Max(0, x - y)`` is ``q (x - y)`` given ``x > y``. This is
+    how the symbolic route uses ``assume``; premises that bound a scalar by 0 also become
+    the symbol's own assumptions (:mod:`.schema`)."""
+    derivation = derive_statement(lhs, space)
+    result = derivation.result
+    if not premises or not result.has(*_KINKS):
+        return derivation
+    try:
+        refined = sp.piecewise_fold(sp.refine(result.rewrite(sp.Piecewise), sp.And(*premises)))
+    except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError):
+        return derivation
+    if refined == result:
+        return derivation
+    return Derivation(refined, derivation.steps + [
+        Step(f"under the premises {', '.join(map(str, premises))}", refined)])
+
+
+@dataclass(frozen=True)
+class PremisedIdentity(Identity):
+    """A claim with premises (``assume = [...]``): typical points are drawn inside them (by
+    rejection), edge and size points outside them are left out."""
+
+    premises: tuple = ()
+
+    def draw_points(self, rng, n):
+        kept, drawn = [], 0
+        while len(kept) < n and drawn < PREMISE_TRIES * n:
+            batch = Identity.draw_points(self, rng, n)
+            drawn += n
+            kept += [point for point in batch if _satisfies(self.premises, point)]
+        if len(kept) < n:
+            raise ValueError(f"the premises are hard to hit: {len(kept)} of {drawn} points drawn "
+                             f"over the declared domains satisfy them (narrow the domains "
+                             f"instead, e.g. x = \"real(0.5, 2)\" rather than x > 0.5)")
+        return kept[:n]
+
+    def extra_points(self, first, *, proved, rng):
+        for label, point in Identity.extra_points(self, first, proved=proved, rng=rng):
+            if _satisfies(self.premises, point):
+                yield label, point
 
 
 def _params(claim: Claim) -> tuple:
@@ -69,9 +137,20 @@ def to_identity(claim: Claim) -> Identity:
                       for s in claim.random.values())
     name = escape(claim.name)
     model = ExpressionModel(claim.lhs, variables, claim.space, label=f"claim {claim.name!r}")
-    return Identity(name=name,
-                    statement=escape(f"{claim.text['lhs']} {claim.relation} {claim.text['rhs']}"),
-                    source=escape(claim.source) or "user claim", notation=_notation(claim),
-                    params=_params(claim), rhs=claim.rhs,
-                    derive=partial(derive_statement, claim.lhs, claim.space), model=model,
-                    relation=claim.relation, expected=_EXPECTED[claim.expected])
+    relation = claim.relation
+    if relation == "~":  # lhs - rhs = Theta(h**order) as h -> 0: the order route judges it
+        model = Approximation(model, claim.order, claim.parameter, APPROXIMATION_RANGE)
+        relation = "=="
+    premises = [escape(f"assume {'; '.join(str(p) for p in claim.premises)}")] \
+        if claim.premises else []
+    fields = dict(name=name,
+                  statement=escape(f"{claim.text['lhs']} {claim.relation} {claim.text['rhs']}"),
+                  source=escape(claim.source) or "user claim",
+                  notation="; ".join([_notation(claim)] + premises),
+                  params=_params(claim), rhs=claim.rhs,
+                  derive=partial(derive_under, claim.premises, claim.lhs, claim.space),
+                  model=model,
+                  relation=relation, expected=_EXPECTED[claim.expected])
+    if claim.premises:
+        return PremisedIdentity(**fields, premises=claim.premises)
+    return Identity(**fields)

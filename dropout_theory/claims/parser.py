@@ -19,7 +19,8 @@ import sympy as sp
 
 from ..symbolic.operators import OPERATORS, Cov, E, P, Var
 
-__all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS",
+__all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS", "SPECIAL",
+           "BIG_O", "MAX_DIFF_ORDER",
            "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT", "excerpt", "tree_size",
            "check_tree_size", "MAX_TREE"]
 

@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ import sympy as sp
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
-from .parser import (MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace, check_identifier,
-                     check_tree_size, parse_expression)
+from .parser import (BIG_O, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
+                     check_identifier, check_tree_size, parse_expression)
 
 __all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "RELATIONS"]
 
@@ -27,9 +28,16 @@ DOMAINS = {"keep": {"positive": True}, "probability": {"positive": True},
            "real": {"real": True}, "positive": {"positive": True},
            "nonnegative": {"nonnegative": True}, "dimension": {"integer": True, "positive": True}}
 _ARRAY_DOMAINS = ("real", "positive", "nonnegative")
-RELATIONS = ("==", "<=", ">=")
-_KEYS = {"name", "lhs", "rhs", "relation", "source", "symbols", "define", "random", "expected"}
-_VERDICTS = ("holds", "fails")
+#: "~": an approximation, lhs - rhs = Theta(h**order) as h -> 0 (keys ``order`` and ``in``,
+#: or a term ``O(h**order)`` of the rhs); "~=" and "\u2248" are read as "~"
+RELATIONS = ("==", "<=", ">=", "~")
+_RELATION_ALIASES = {"~=": "~", "\u2248": "~"}
+_KEYS = {"name", "lhs", "rhs", "relation", "source", "symbols", "define", "random", "expected",
+         "order", "in", "assume"}
+_VERDICTS = ("holds", "fails", "approximate")
+#: most premises of one claim, and the highest order of an approximation
+MAX_ASSUME = 16
+MAX_ORDER = 8
 _DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform)}
 _DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
 _DIGITS = re.compile(r"[0-9]{1,12}\Z")
@@ -61,6 +69,9 @@ class Claim:
     names: Namespace = field(default_factory=Namespace)
     space: RandomSpace = field(default_factory=RandomSpace)
     min_sizes: dict = field(default_factory=dict)   # dimension name -> smallest legal value
+    order: float | None = None                      # an approximation's order ...
+    parameter: str | None = None                    # ... as this scalar goes to 0
+    premises: tuple = ()                            # assume = [...]: parsed events
 
     def symbol(self, name: str):
         return self.names.scalars.get(name) or self.names.arrays[name][0]
@@ -181,7 +192,7 @@ def _check_constant_params(where: str, kind: str, params: tuple) -> None:
         raise ClaimError(f"{where}: Uniform(a, b) needs a < b, got {params[0]}, {params[1]}")
 
 
-def _register(claim: Claim, table) -> None:
+def _register(claim: Claim, table, signs=None) -> None:
     names, space = claim.names, claim.space
 
     def length(shape):
@@ -191,7 +202,12 @@ def _register(claim: Claim, table) -> None:
         if shape:
             names.arrays[name] = (sp.IndexedBase(name, real=True), len(shape))
         else:
-            names.scalars[name] = sp.Symbol(name, **DOMAINS[domain])
+            try:
+                names.scalars[name] = sp.Symbol(name, **DOMAINS[domain],
+                                                 **(signs or {}).get(name, {}))
+            except (ValueError, TypeError) as exc:  # InconsistentAssumptions
+                raise ClaimError(f"symbol {name!r}: a premise contradicts its domain "
+                                 f"{domain!r}: {excerpt(str(exc), 80)}") from None
             if domain == "dimension":
                 names.dimensions.add(name)
     names.lengths.update({name: length(shape) for name, (_, shape) in claim.domains.items()
@@ -244,7 +260,7 @@ def _min_sizes(claim: Claim, exprs) -> dict:
         sizes[name] = max(sizes.get(name, 1), int(value))
 
     for expr in exprs:
-        for total in expr.atoms(sp.Sum):
+        for total in expr.atoms(sp.Sum, sp.Product):
             for index, lo, hi in total.limits:
                 if hi.is_Integer:
                     top[index] = max(top.get(index, 1), int(hi))
@@ -276,16 +292,18 @@ def _build(entry: dict) -> Claim:
         raise ClaimError(f"unknown key(s) {excerpt(sorted(unknown))}; allowed: {sorted(_KEYS)}")
     check_strings(entry)
     relation = entry.get("relation", "==")
+    relation = _RELATION_ALIASES.get(relation, relation) if isinstance(relation, str) else relation
     if relation not in RELATIONS:
         raise ClaimError(f"relation must be one of {RELATIONS}, got {excerpt(relation)}")
     expected = entry.get("expected")
     if expected is not None and expected not in _VERDICTS:
         raise ClaimError(f"expected must be one of {_VERDICTS}, got {excerpt(expected)}")
+    assume = _premise_texts(entry.get("assume", []))
     claim = Claim(name=entry["name"], lhs=sp.S.Zero, rhs=sp.S.Zero, relation=relation,
                   source=_text(entry, "source", required=False) or "", expected=expected,
                   text={"lhs": _text(entry, "lhs"), "rhs": _text(entry, "rhs")},
                   domains=_domains(entry.get("symbols", {})))
-    _register(claim, entry.get("random", {}))
+    _register(claim, entry.get("random", {}), _signs(assume, claim.domains))
     defines = entry.get("define", {})
     if not isinstance(defines, dict):
         raise ClaimError(f"[claim.define] must be a table of name = \"expression\", got "
@@ -301,8 +319,11 @@ def _build(entry: dict) -> Claim:
             raise ClaimError(f"define {name!r}: {exc}") from None
     for side in ("lhs", "rhs"):
         try:
-            value = check_tree_size(parse_expression(claim.text[side], claim.names),
+            value = check_tree_size(parse_expression(claim.text[side], claim.names,
+                                                     allow_order=side == "rhs"),
                                     "the expression")
+            if side == "rhs":
+                value = _approximation(claim, value, entry)
         except ClaimError as exc:
             raise ClaimError(f"{side}: {exc}") from None
         outside = _random_outside(value, claim.names)
@@ -310,8 +331,118 @@ def _build(entry: dict) -> Claim:
             raise ClaimError(f"{side}: random variable(s) {sorted(outside)} appear outside "
                              f"E(), Var(), Cov() or P(); a claim compares numbers")
         setattr(claim, side, value)
-    claim.min_sizes = _min_sizes(claim, (claim.lhs, claim.rhs))
+    claim.premises = tuple(_premise(claim, k, text) for k, text in enumerate(assume, 1))
+    claim.min_sizes = _min_sizes(claim, (claim.lhs, claim.rhs) + claim.premises)
+    if claim.expected == "approximate" and claim.relation != "~":
+        raise ClaimError("expected = \"approximate\" is the verdict of an approximation "
+                         "(relation = \"~\")")
     return claim
+
+
+def _premise_texts(value) -> list:
+    if not isinstance(value, list) or len(value) > MAX_ASSUME or \
+            not all(isinstance(v, str) and v.strip() for v in value):
+        raise ClaimError(f"assume must be a list of at most {MAX_ASSUME} conditions such as "
+                         f"[\"x > 0\"], got {excerpt(value)}")
+    for text in value:
+        if len(text) > MAX_TEXT:
+            raise ClaimError(f"assume: {excerpt(text)} is longer than {MAX_TEXT} characters")
+    return value
+
+
+_SIGNS = {(ast.Gt, False): "positive", (ast.GtE, False): "nonnegative",
+          (ast.Lt, False): "negative", (ast.LtE, False): "nonpositive",
+          (ast.Lt, True): "positive", (ast.LtE, True): "nonnegative",
+          (ast.Gt, True): "negative", (ast.GtE, True): "nonpositive"}
+
+
+def _signs(texts, domains) -> dict:
+    """SymPy assumptions from premises that bound a declared scalar by 0 (``x > 0``,
+    ``0 <= x``): the symbolic route then knows them (``Max(0, x)`` is ``x``); every premise
+    also restricts the checked points (:mod:`.compile`)."""
+    found = {}
+    for text in texts:
+        try:
+            node = ast.parse(text.strip(), mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # reported with its reason when the premise is parsed
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+            continue
+        left, right = node.left, node.comparators[0]
+        zero = lambda n: isinstance(n, ast.Constant) and type(n.value) in (int, float) \
+            and n.value == 0  # noqa: E731
+        if isinstance(left, ast.Name) and zero(right):
+            name, flipped = left.id, False
+        elif zero(left) and isinstance(right, ast.Name):
+            name, flipped = right.id, True
+        else:
+            continue
+        sign = _SIGNS.get((type(node.ops[0]), flipped))
+        if sign and name in domains and not domains[name][1] and domains[name][0] != "dimension":
+            found.setdefault(name, {})[sign] = True
+    return found
+
+
+def _premise(claim: Claim, number: int, text: str):
+    """One ``assume`` entry: an event over the declared non-random names."""
+    where = f"assume {number}"
+    # parsed with the symbols as declared: with the sign a premise gave them, "x > 0" would
+    # already be True and restrict nothing (the evaluator reads values by name)
+    plain = {name: sp.Symbol(name, **DOMAINS[claim.domains[name][0]])
+             for name in claim.names.scalars if name in claim.domains}
+    names = dataclasses.replace(claim.names, scalars={**claim.names.scalars, **plain})
+    try:
+        value = parse_expression(f"P({text})", names)
+    except ClaimError as exc:
+        raise ClaimError(f"{where}: {exc}".replace("P()", "a condition")) from None
+    event = value.args[0]
+    if event in (sp.true, sp.false):
+        raise ClaimError(f"{where}: {excerpt(text)} is always {event} on the declared domains")
+    if _random_outside(event, claim.names):
+        raise ClaimError(f"{where}: a premise restricts the parameters; random variables "
+                         f"cannot appear in it")
+    return check_tree_size(event, where)
+
+
+def _approximation(claim: Claim, rhs, entry: dict):
+    """The rhs without its ``O(h**k)`` term; the claim's order and parameter from it or from
+    the keys ``order`` and ``in`` (which must agree with it)."""
+    terms = [t for t in sp.Add.make_args(rhs) if t.has(BIG_O)]
+    order, parameter = entry.get("order"), entry.get("in")
+    if len(terms) > 1 or (terms and not isinstance(terms[0].as_independent(BIG_O)[1], BIG_O)):
+        raise ClaimError("O() must appear once, as a term of the rhs: rhs = \"... + O(p**2)\"")
+    if terms:
+        big = terms[0].as_independent(BIG_O)[1]
+        base, power = big.args[0].as_base_exp()
+        if not (isinstance(base, sp.Symbol) and power.is_Rational and power > 0):
+            raise ClaimError(f"O() takes a declared scalar to a positive power, O(p**2), got "
+                             f"O({big.args[0]})")
+        if parameter is not None and parameter != base.name or \
+                order is not None and sp.Rational(str(order)) != power:
+            raise ClaimError(f"O({big.args[0]}) disagrees with order = {order!r}, "
+                             f"in = {parameter!r}")
+        order, parameter = power, base.name
+        rhs = rhs - terms[0]
+        claim.relation = "~"
+    if claim.relation != "~":
+        if order is not None or parameter is not None:
+            raise ClaimError("order and in belong to an approximation: relation = \"~\"")
+        return rhs
+    if order is None or parameter is None:
+        raise ClaimError("an approximation (relation = \"~\") needs order = K and in = NAME "
+                         "(lhs - rhs = Theta(NAME**K) as NAME -> 0), or a term O(NAME**K)")
+    if isinstance(order, bool) or not isinstance(order, (int, float, sp.Rational)) or \
+            not 0 < float(order) <= MAX_ORDER or not (2 * float(order)).is_integer():
+        raise ClaimError(f"order must be a positive integer or half-integer up to {MAX_ORDER}, "
+                         f"got {excerpt(order)}")
+    domain = claim.domains.get(parameter, (None, ()))
+    if not isinstance(parameter, str) or domain[0] in (None, "dimension") or domain[1]:
+        raise ClaimError(f"in = {excerpt(parameter)} must name a declared scalar symbol (not a "
+                         f"dimension, not an array) that can go to 0")
+    if domain[0] == "negative":
+        raise ClaimError(f"in = {parameter!r} is negative: it cannot go to 0 from above")
+    claim.order, claim.parameter = float(order), parameter
+    return rhs
 
 
 def claim_from_dict(entry) -> Claim:
