@@ -23,7 +23,7 @@ from ..symbolic.expectation import Derivation, Step
 from ..symbolic.statements import derive_statement
 from .limits import escape
 from .parser import MAX_SIZE, ClaimError
-from .schema import Claim
+from .schema import Claim, interval
 
 __all__ = ["to_identity", "DOMAIN_RULES", "LARGE_SIZES", "PremisedIdentity", "APPROXIMATION_RANGE",
            "PREMISE_TRIES"]
@@ -34,7 +34,19 @@ DOMAIN_RULES = {"keep": ((0.1, 0.95), (1.0, 0.05), 0.0, 1.0),
                 "probability": ((0.1, 0.9), (0.05, 0.95), 0.0, 1.0),
                 "real": ((-2.0, 2.0), (0.0,), -np.inf, np.inf),
                 "positive": ((0.2, 2.0), (0.05,), 0.0, np.inf),
-                "nonnegative": ((0.0, 2.0), (0.0,), 0.0, np.inf)}
+                "nonnegative": ((0.0, 2.0), (0.0,), 0.0, np.inf),
+                "negative": ((-2.0, -0.2), (-0.05,), -np.inf, 0.0),
+                "integer": ((-3, 3), (0,), -np.inf, np.inf)}
+
+
+def domain_rule(domain: str) -> tuple:
+    """``(typical range, edges, low, high)`` of a domain; an interval ``real(a, b)`` is
+    closed: typical over all of it, both ends as edges."""
+    ends = interval(domain)
+    if ends is None:
+        return DOMAIN_RULES[domain]
+    a, b = map(float, ends)
+    return (a, b), (a, b), a, b
 #: sizes beyond the typical ones, checked where the symbolic route has no proof
 LARGE_SIZES = (8, 64, 1024)
 _EXPECTED = {"holds": "holds", "fails": "refuted", "approximate": "approximate", None: None}
@@ -112,7 +124,10 @@ def _params(claim: Claim) -> tuple:
             params.append(Param(name, 1, np.inf, typical=(low, MAX_SIZE), integer=True,
                                 large=LARGE_SIZES))
             continue
-        (a, b), edges, low, high = DOMAIN_RULES[domain]
+        (a, b), edges, low, high = domain_rule(domain)
+        if domain == "integer":  # an integer parameter (not a size): -3..3, edge 0
+            params.append(Param(name, low, high, typical=(a, b), integer=True, edges=edges))
+            continue
         params.append(Param(name, low, high, typical=(a, b), shape=shape,
                             sampler=uniform_sampler(a, b, shape) if shape else None,
                             edges=() if shape else edges))

@@ -26,8 +26,28 @@ __all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "
 #: scalar domains: SymPy assumptions of the symbol
 DOMAINS = {"keep": {"positive": True}, "probability": {"positive": True},
            "real": {"real": True}, "positive": {"positive": True},
-           "nonnegative": {"nonnegative": True}, "dimension": {"integer": True, "positive": True}}
-_ARRAY_DOMAINS = ("real", "positive", "nonnegative")
+           "nonnegative": {"nonnegative": True}, "negative": {"negative": True},
+           "integer": {"integer": True}, "dimension": {"integer": True, "positive": True}}
+_ARRAY_DOMAINS = ("real", "positive", "nonnegative", "negative", "keep", "probability")
+#: an interval domain "real(a, b)": a closed interval with literal decimal ends, a < b
+_INTERVAL = re.compile(r"\s*real\s*\(\s*(-?[0-9]{1,6}(?:\.[0-9]{1,6})?)\s*,"
+                       r"\s*(-?[0-9]{1,6}(?:\.[0-9]{1,6})?)\s*\)\s*(?:\[([^\]]*)\])?\s*\Z")
+
+
+def interval(domain: str):
+    """``(a, b)`` of an interval domain ``"real(a, b)"`` (exact decimals), else ``None``."""
+    match = _INTERVAL.match(domain)
+    return None if match is None else (sp.Rational(match.group(1)), sp.Rational(match.group(2)))
+
+
+def domain_assumptions(domain: str) -> dict:
+    """The SymPy assumptions of a scalar of ``domain`` (an interval's sign when it has one)."""
+    ends = interval(domain)
+    if ends is None:
+        return DOMAINS[domain]
+    a, b = ends
+    return {"positive": True} if a > 0 else {"negative": True} if b < 0 else \
+        {"nonnegative": True} if a == 0 else {"nonpositive": True} if b == 0 else {"real": True}
 #: "~": an approximation, lhs - rhs = Theta(h**order) as h -> 0 (keys ``order`` and ``in``,
 #: or a term ``O(h**order)`` of the rhs); "~=" and "\u2248" are read as "~"
 RELATIONS = ("==", "<=", ">=", "~")
@@ -108,17 +128,25 @@ def _domains(table) -> dict:
     parsed = {}
     for name, text in table.items():
         check_identifier(name, "symbol")
+        ranged = _INTERVAL.match(text) if isinstance(text, str) else None
+        if ranged is not None:
+            a, b = sp.Rational(ranged.group(1)), sp.Rational(ranged.group(2))
+            if not a < b:
+                raise ClaimError(f"symbol {name!r}: the interval {excerpt(text)} needs a < b")
+            parsed[name] = (f"real({ranged.group(1)}, {ranged.group(2)})", ranged.group(3))
+            continue
         match = _DOMAIN_TEXT.match(text) if isinstance(text, str) else None
         if match is None or match.group(1) not in DOMAINS:
             raise ClaimError(f"symbol {name!r}: unknown domain {excerpt(text)}; use one of "
-                             f"{', '.join(DOMAINS)} or \"real[d]\", \"real[n, d]\"")
+                             f"{', '.join(DOMAINS)}, \"real(a, b)\" or arrays \"real[d]\", "
+                             f"\"real[n, d]\"")
         parsed[name] = (match.group(1), match.group(2))
     dims = {n for n, (dom, shape) in parsed.items() if dom == "dimension" and shape is None}
     result = {}
     for name, (domain, shape) in parsed.items():
         if shape is None:
             result[name] = (domain, ())
-        elif domain not in _ARRAY_DOMAINS:
+        elif domain not in _ARRAY_DOMAINS and interval(domain) is None:
             raise ClaimError(f"symbol {name!r}: arrays take a domain among {_ARRAY_DOMAINS}, "
                              f"got {domain!r}")
         else:
@@ -203,7 +231,7 @@ def _register(claim: Claim, table, signs=None) -> None:
             names.arrays[name] = (sp.IndexedBase(name, real=True), len(shape))
         else:
             try:
-                names.scalars[name] = sp.Symbol(name, **DOMAINS[domain],
+                names.scalars[name] = sp.Symbol(name, **domain_assumptions(domain),
                                                  **(signs or {}).get(name, {}))
             except (ValueError, TypeError) as exc:  # InconsistentAssumptions
                 raise ClaimError(f"symbol {name!r}: a premise contradicts its domain "
@@ -388,7 +416,7 @@ def _premise(claim: Claim, number: int, text: str):
     where = f"assume {number}"
     # parsed with the symbols as declared: with the sign a premise gave them, "x > 0" would
     # already be True and restrict nothing (the evaluator reads values by name)
-    plain = {name: sp.Symbol(name, **DOMAINS[claim.domains[name][0]])
+    plain = {name: sp.Symbol(name, **domain_assumptions(claim.domains[name][0]))
              for name in claim.names.scalars if name in claim.domains}
     names = dataclasses.replace(claim.names, scalars={**claim.names.scalars, **plain})
     try:
@@ -439,8 +467,9 @@ def _approximation(claim: Claim, rhs, entry: dict):
     if not isinstance(parameter, str) or domain[0] in (None, "dimension") or domain[1]:
         raise ClaimError(f"in = {excerpt(parameter)} must name a declared scalar symbol (not a "
                          f"dimension, not an array) that can go to 0")
-    if domain[0] == "negative":
-        raise ClaimError(f"in = {parameter!r} is negative: it cannot go to 0 from above")
+    ends = interval(domain[0]) if isinstance(domain[0], str) else None
+    if domain[0] in ("negative", "integer") or (ends is not None and not ends[0] <= 0 < ends[1]):
+        raise ClaimError(f"in = {parameter!r} ({domain[0]}) cannot go to 0 from above")
     claim.order, claim.parameter = float(order), parameter
     return rhs
 
