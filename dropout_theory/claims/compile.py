@@ -19,7 +19,7 @@ from ..identity import (Approximation, ExpressionModel, Identity, Param, RandomV
 import sympy as sp
 
 from ..symbolic.evaluate import evaluate_ball
-from ..symbolic.expectation import Derivation, Step
+from ..symbolic.expectation import Derivation, NoClosedForm, Step
 from ..symbolic.statements import derive_statement
 from .limits import escape
 from .parser import MAX_SIZE, ClaimError
@@ -66,22 +66,70 @@ def _satisfies(premises, point) -> bool:
     return True
 
 
-_KINKS = (sp.Max, sp.Min, sp.Abs, sp.Piecewise, sp.Heaviside, sp.sign)
+def _nonnegative(premises):
+    """Expressions the premises make non-negative: ``a > b`` gives ``a - b``."""
+    for premise in premises:
+        if isinstance(premise, sp.And):
+            yield from _nonnegative(premise.args)
+        elif isinstance(premise, (sp.StrictGreaterThan, sp.GreaterThan)):
+            yield premise.lhs - premise.rhs
+        elif isinstance(premise, (sp.StrictLessThan, sp.LessThan)):
+            yield premise.rhs - premise.lhs
+
+
+def _sign(value, known) -> int:
+    """+1 when ``value`` is a positive multiple of an expression the premises make
+    non-negative, -1 for a negative multiple, 0 when the premises say nothing."""
+    for g in known:
+        try:
+            ratio = sp.cancel(value / g)
+        except (TypeError, ValueError, ZeroDivisionError, sp.PolynomialError):
+            continue
+        if ratio.is_positive:
+            return 1
+        if ratio.is_negative:
+            return -1
+    return 0
+
+
+def _unkinked(expr, known):
+    """``Max(0, a)``, ``Min(0, a)`` and ``Abs(a)`` with the sign of ``a`` the premises give
+    resolved (so ``a >= 0`` or ``a <= 0`` is all that is used: exact at ``a = 0`` too)."""
+    if isinstance(expr, sp.Abs):
+        sign = _sign(expr.args[0], known)
+        return expr.args[0] * sign if sign else expr
+    zero = [a for a in expr.args if a == 0]
+    if len(expr.args) == 2 and zero:
+        other = next(a for a in expr.args if a is not zero[0])
+        sign = _sign(other, known)
+        if sign:
+            keeps = (sign > 0) == isinstance(expr, sp.Max)
+            return other if keeps else sp.Integer(0)
+    return expr
+
+
+def refine(expr, premises):
+    """``expr`` with the kinks the premises decide resolved (:func:`_unkinked`)."""
+    known = list(_nonnegative(premises))
+    if not known or not expr.has(sp.Max, sp.Min, sp.Abs):
+        return expr
+    return expr.replace(lambda e: isinstance(e, (sp.Max, sp.Min, sp.Abs)),
+                        lambda e: _unkinked(e, known))
 
 
 def derive_under(premises, lhs, space) -> Derivation:
-    """The engine's derivation of ``lhs``, then its kinks (``Max``, ``Abs``, ``Piecewise``)
-    refined under the premises: ``q Max(0, x - y)`` is ``q (x - y)`` given ``x > y``. This is
-    how the symbolic route uses ``assume``; premises that bound a scalar by 0 also become
-    the symbol's own assumptions (:mod:`.schema`)."""
-    derivation = derive_statement(lhs, space)
-    result = derivation.result
-    if not premises or not result.has(*_KINKS):
-        return derivation
+    """The engine's derivation of ``lhs``, with the kinks the premises decide resolved:
+    ``q Max(0, x - y)`` is ``q (x - y)`` given ``x > y``. This is how the symbolic route
+    uses ``assume``; premises that bound a scalar by 0 also become the symbol's own
+    assumptions (:mod:`.schema`)."""
     try:
-        refined = sp.piecewise_fold(sp.refine(result.rewrite(sp.Piecewise), sp.And(*premises)))
-    except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError):
-        return derivation
+        derivation = derive_statement(lhs, space)
+    except (StopIteration, IndexError, KeyError, ZeroDivisionError) as exc:
+        # SymPy failing inside simplify (sum_simplify raises StopIteration on some sums of
+        # softmax terms) is no verdict: the symbolic route says inconclusive
+        raise NoClosedForm(f"the engine stopped ({type(exc).__name__} inside SymPy)") from None
+    result = derivation.result
+    refined = refine(result, premises)
     if refined == result:
         return derivation
     return Derivation(refined, derivation.steps + [
@@ -162,7 +210,7 @@ def to_identity(claim: Claim) -> Identity:
                   statement=escape(f"{claim.text['lhs']} {claim.relation} {claim.text['rhs']}"),
                   source=escape(claim.source) or "user claim",
                   notation="; ".join([_notation(claim)] + premises),
-                  params=_params(claim), rhs=claim.rhs,
+                  params=_params(claim), rhs=refine(claim.rhs, claim.premises),
                   derive=partial(derive_under, claim.premises, claim.lhs, claim.space),
                   model=model,
                   relation=relation, expected=_EXPECTED[claim.expected])
