@@ -231,8 +231,8 @@ def _register(claim: Claim, table, signs=None) -> None:
             names.arrays[name] = (sp.IndexedBase(name, real=True), len(shape))
         else:
             try:
-                names.scalars[name] = sp.Symbol(name, **domain_assumptions(domain),
-                                                 **(signs or {}).get(name, {}))
+                names.scalars[name] = sp.Symbol(name, **{**domain_assumptions(domain),
+                                                          **(signs or {}).get(name, {})})
             except (ValueError, TypeError) as exc:  # InconsistentAssumptions
                 raise ClaimError(f"symbol {name!r}: a premise contradicts its domain "
                                  f"{domain!r}: {excerpt(str(exc), 80)}") from None
