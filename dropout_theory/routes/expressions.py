@@ -295,12 +295,17 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
                     [isinstance(n, P) for n in found], curvature)
 
 
-@lru_cache(maxsize=256)
 def _hessian(difference, found: tuple):
     """The non-zero second derivatives of ``lhs - rhs`` in the node values (symbols
-    ``stats``), derived once per statement (planning and every route prepare it again)."""
-    stats = tuple(sp.Dummy(f"stat{k}", real=True) for k in range(len(found)))
-    g = difference.xreplace(dict(zip(found, stats)))
+    ``stats``), derived once per statement (planning and every route prepare it again).
+    The cache is keyed by the expression in the node symbols: the nodes themselves change
+    from point to point (a Var node is centred at a value drawn there), its form does not."""
+    stats = tuple(sp.Dummy(f"stat{k}", dummy_index=k, real=True) for k in range(len(found)))
+    return _hessian_in(difference.xreplace(dict(zip(found, stats))), stats)
+
+
+@lru_cache(maxsize=256)
+def _hessian_in(g, stats: tuple):
     hessian = {(j, k): sp.diff(g, a, b) for j, a in enumerate(stats)
                for k, b in enumerate(stats) if k >= j}
     return stats, {key: h for key, h in hessian.items() if h != 0}
