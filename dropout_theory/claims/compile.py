@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+import sympy as sp
 
 from ..identity import (Approximation, ExpressionModel, Identity, Param, RandomVariable,
                         uniform_sampler)
-import sympy as sp
-
+from ..symbolic import ExpansionError
+from ..symbolic.budget import time_limit
 from ..symbolic.evaluate import evaluate_ball
 from ..symbolic.expectation import Derivation, NoClosedForm, Step
+from ..symbolic.operators import OPERATOR_TYPES
 from ..symbolic.statements import derive_statement
-from .limits import escape
+from .limits import escape, excerpt
 from .parser import MAX_SIZE, ClaimError
 from .schema import Claim, interval
 
@@ -191,6 +193,24 @@ def _notation(claim: Claim) -> str:
     return f"symbols: {symbols or 'none'}; random (independent): {random or 'none'}"
 
 
+def _closed_form(claim: Claim):
+    """The engine's closed form of a question's lhs (a claim without rhs), under the symbolic
+    route's time limit; it is then checked against the numeric routes like any claim."""
+    try:
+        with time_limit():
+            form = derive_under(claim.premises, claim.lhs, claim.space).result
+    except (NoClosedForm, ExpansionError, TypeError, ValueError, NotImplementedError,
+            RecursionError, AttributeError, sp.PolynomialError) as exc:
+        raise ClaimError(f"claim {escape(claim.name)!r}: no rhs given and the engine derives no "
+                         f"closed form of lhs ({excerpt(str(exc), 160)}); state the rhs to "
+                         f"check") from None
+    if form.has(*OPERATOR_TYPES) or any(s.name.startswith("E[") for s in form.free_symbols):
+        raise ClaimError(f"claim {escape(claim.name)!r}: no rhs given and lhs has no closed form "
+                         f"the engine can derive (left: {excerpt(str(form), 160)}); state the "
+                         f"rhs to check")
+    return form
+
+
 def to_identity(claim: Claim) -> Identity:
     """The identity of ``claim``: its statement, parameters and expression model.
 
@@ -201,16 +221,21 @@ def to_identity(claim: Claim) -> Identity:
     name = escape(claim.name)
     model = ExpressionModel(claim.lhs, variables, claim.space, label=f"claim {claim.name!r}")
     relation = claim.relation
+    rhs, statement = refine(claim.rhs, claim.premises), f"{claim.text['lhs']} {relation} " \
+                                                         f"{claim.text['rhs']}"
+    if claim.question:
+        rhs = _closed_form(claim)
+        statement = f"{claim.text['lhs']} == {rhs}  (derived: the claim gives no rhs)"
     if relation == "~":  # lhs - rhs = Theta(h**order) as h -> 0: the order route judges it
         model = Approximation(model, claim.order, claim.parameter, APPROXIMATION_RANGE)
         relation = "=="
     premises = [escape(f"assume {'; '.join(str(p) for p in claim.premises)}")] \
         if claim.premises else []
     fields = dict(name=name,
-                  statement=escape(f"{claim.text['lhs']} {claim.relation} {claim.text['rhs']}"),
+                  statement=escape(statement),
                   source=escape(claim.source) or "user claim",
                   notation="; ".join([_notation(claim)] + premises),
-                  params=_params(claim), rhs=refine(claim.rhs, claim.premises),
+                  params=_params(claim), rhs=rhs,
                   derive=partial(derive_under, claim.premises, claim.lhs, claim.space),
                   model=model,
                   relation=relation, expected=_EXPECTED[claim.expected])

@@ -92,6 +92,7 @@ class Claim:
     order: float | None = None                      # an approximation's order ...
     parameter: str | None = None                    # ... as this scalar goes to 0
     premises: tuple = ()                            # assume = [...]: parsed events
+    question: bool = False                          # no rhs: derive lhs's closed form
 
     def symbol(self, name: str):
         return self.names.scalars.get(name) or self.names.arrays[name][0]
@@ -329,7 +330,7 @@ def _build(entry: dict) -> Claim:
     assume = _premise_texts(entry.get("assume", []))
     claim = Claim(name=entry["name"], lhs=sp.S.Zero, rhs=sp.S.Zero, relation=relation,
                   source=_text(entry, "source", required=False) or "", expected=expected,
-                  text={"lhs": _text(entry, "lhs"), "rhs": _text(entry, "rhs")},
+                  text={"lhs": _text(entry, "lhs"), "rhs": _text(entry, "rhs", required=False)},
                   domains=_domains(entry.get("symbols", {})))
     _register(claim, entry.get("random", {}), _signs(assume, claim.domains))
     defines = entry.get("define", {})
@@ -345,7 +346,11 @@ def _build(entry: dict) -> Claim:
                                                         "the expression")
         except ClaimError as exc:
             raise ClaimError(f"define {name!r}: {exc}") from None
-    for side in ("lhs", "rhs"):
+    claim.question = claim.text["rhs"] is None
+    if claim.question and (relation != "==" or any(k in entry for k in ("order", "in"))):
+        raise ClaimError("a claim without rhs asks for lhs's closed form; it takes no relation, "
+                         "order or in")
+    for side in ("lhs", "rhs") if not claim.question else ("lhs",):
         try:
             value = check_tree_size(parse_expression(claim.text[side], claim.names,
                                                      allow_order=side == "rhs"),

@@ -198,3 +198,19 @@ def test_refused_with_a_message(case):
     claim, message = REFUSED[case]
     with pytest.raises(ClaimError, match=re.escape(message)):
         check(claim, seed=0, **FAST)
+
+
+def test_a_claim_without_rhs_asks_for_the_closed_form():
+    """"Ask, don't guess": lhs's derived closed form becomes the statement, checked against
+    the numeric routes like any claim; without a closed form the claim is refused."""
+    question = _claim("ask", "Var(m*x/q)", None, {"q": "keep", "mu": "real", "sigma": "positive"},
+                      {"m": "Bernoulli(q)", "x": "Normal(mu, sigma)"})
+    del question["rhs"]
+    (verdict,), _ = check(question, seed=0, **FAST)
+    assert verdict.verdict == "holds" and verdict.symbolic == "proved"
+    assert "(derived" in verdict.identity.statement and "sigma**2" in verdict.identity.statement
+    unanswerable = {"name": "ask2", "lhs": "E(sigmoid(x))", "random": {"x": "Normal(0, 1)"}}
+    with pytest.raises(ClaimError, match="derives no closed form"):
+        check(unanswerable, seed=0, **FAST)
+    with pytest.raises(ClaimError, match="takes no relation"):
+        check({**question, "relation": "<="}, seed=0, **FAST)
