@@ -16,6 +16,7 @@ from pathlib import Path
 import sympy as sp
 
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
+from ..symbolic.distributions import Beta, Binomial, Exponential, Gamma, Poisson
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
 from .parser import (BIG_O, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
@@ -58,7 +59,9 @@ _VERDICTS = ("holds", "fails", "approximate")
 #: most premises of one claim, and the highest order of an approximation
 MAX_ASSUME = 16
 MAX_ORDER = 8
-_DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform)}
+_DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform),
+                  "Exponential": (1, Exponential), "Gamma": (2, Gamma), "Beta": (2, Beta),
+                  "Poisson": (1, Poisson), "Binomial": (2, Binomial)}
 _DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
 _DIGITS = re.compile(r"[0-9]{1,12}\Z")
 
@@ -172,8 +175,10 @@ def _distribution(name: str, text, names: Namespace) -> RandomSpec:
         node = node.value
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id in _DISTRIBUTIONS and not node.keywords):
-        raise ClaimError(f"{where}: {excerpt(text)} is not Bernoulli(q), Normal(mu, sigma) or "
-                         f"Uniform(a, b), optionally followed by a shape [d] or [n, d]")
+        raise ClaimError(f"{where}: {excerpt(text)} is not Bernoulli(q), Normal(mu, sigma), "
+                         f"Uniform(a, b), Exponential(rate), Gamma(a, theta), Beta(a, b), "
+                         f"Poisson(lam) or Binomial(n, q), optionally followed by a shape [d] "
+                         f"or [n, d]")
     kind = node.func.id
     arity, _ = _DISTRIBUTIONS[kind]
     if len(node.args) != arity:
@@ -194,7 +199,13 @@ def _distribution(name: str, text, names: Namespace) -> RandomSpec:
 
 
 _PARAMETER_NAMES = {"Bernoulli": ("probability",), "Normal": ("mean", "standard deviation"),
-                    "Uniform": ("lower bound", "upper bound")}
+                    "Uniform": ("lower bound", "upper bound"), "Exponential": ("rate",),
+                    "Gamma": ("shape", "scale"), "Beta": ("a", "b"), "Poisson": ("mean",),
+                    "Binomial": ("number of trials", "probability")}
+#: parameters that must be positive (checked here for numbers, at each point otherwise)
+_POSITIVE = {"Exponential": (0,), "Gamma": (0, 1), "Beta": (0, 1), "Poisson": (0,)}
+#: most trials of a Binomial (a literal positive integer)
+MAX_TRIALS = 10 ** 6
 
 
 def _check_constant_params(where: str, kind: str, params: tuple) -> None:
@@ -217,6 +228,17 @@ def _check_constant_params(where: str, kind: str, params: tuple) -> None:
         raise ClaimError(f"{where}: Bernoulli probability must be in [0, 1], got {params[0]}")
     if kind == "Normal" and values[1] is not None and values[1] < 0:
         raise ClaimError(f"{where}: Normal standard deviation must be >= 0, got {params[1]}")
+    for k in _POSITIVE.get(kind, ()):
+        if values[k] is not None and not values[k] > 0:
+            raise ClaimError(f"{where}: {kind} {_PARAMETER_NAMES[kind][k]} must be > 0, got "
+                             f"{params[k]}")
+    if kind == "Binomial":
+        n = params[0]
+        if not (n.is_Integer and 1 <= n <= MAX_TRIALS):
+            raise ClaimError(f"{where}: Binomial number of trials must be an integer literal "
+                             f"from 1 to {MAX_TRIALS}, got {excerpt(str(n))}")
+        if values[1] is not None and not 0.0 <= values[1] <= 1.0:
+            raise ClaimError(f"{where}: Binomial probability must be in [0, 1], got {params[1]}")
     if kind == "Uniform" and None not in values and not values[0] < values[1]:
         raise ClaimError(f"{where}: Uniform(a, b) needs a < b, got {params[0]}, {params[1]}")
 

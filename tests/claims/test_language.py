@@ -91,6 +91,25 @@ PAIRS = {
                "r": "keep[d]"}, relation="<="),
         _claim("karr-twin", "Sum(r[i]*(1 - r[i]), (i, 1, d))", "1/8*d",
                {"d": "dimension", "r": "keep[d]"}, relation="<="), "holds"),
+    "exponential": (
+        _claim("exp", "Var(x)", "1/r**2", {"r": "positive"}, {"x": "Exponential(r)"}),
+        _claim("exp-twin", "Var(x)", "1/r", {"r": "positive"}, {"x": "Exponential(r)"}),
+        "holds"),
+    "gamma": (
+        _claim("gam", "E(x)", "a*t", {"a": "positive", "t": "positive"}, {"x": "Gamma(a, t)"}),
+        _claim("gam-twin", "E(x)", "a/t", {"a": "positive", "t": "positive"},
+               {"x": "Gamma(a, t)"}), "holds"),
+    "beta": (
+        _claim("beta", "Var(x)", "a*b/((a + b)**2*(a + b + 1))",
+               {"a": "positive", "b": "positive"}, {"x": "Beta(a, b)"}),
+        _claim("beta-twin", "Var(x)", "a*b/(a + b)**2", {"a": "positive", "b": "positive"},
+               {"x": "Beta(a, b)"}), "holds"),
+    "poisson": (
+        _claim("poi", "Var(k)", "l", {"l": "positive"}, {"k": "Poisson(l)"}),
+        _claim("poi-twin", "Var(k)", "l**2", {"l": "positive"}, {"k": "Poisson(l)"}), "holds"),
+    "binomial": (
+        _claim("bin", "Var(k)", "5*q*(1 - q)", {"q": "keep"}, {"k": "Binomial(5, q)"}),
+        _claim("bin-twin", "Var(k)", "5*q", {"q": "keep"}, {"k": "Binomial(5, q)"}), "holds"),
 }
 
 
@@ -186,6 +205,11 @@ REFUSED = {
                     "assume 1"),
     "assume-contradicts-domain": (_claim("a6", "x", "x", {"x": "positive"},
                                          assume=["x < 0"]), "contradicts"),
+    "gamma-negative-shape": (_claim("g1", "E(x)", "1", {}, {"x": "Gamma(-1, 1)"}), "must be > 0"),
+    "binomial-real-trials": (_claim("b1", "E(k)", "1", {"t": "positive"},
+                                    {"k": "Binomial(t, 1/2)"}), "integer literal"),
+    "binomial-huge-trials": (_claim("b2", "E(k)", "1", {}, {"k": "Binomial(10**9, 1/2)"}),
+                             "integer literal"),
     "interval-reversed": (_claim("i1", "x", "x", {"x": "real(2, 1)"}), "needs a < b"),
     "interval-not-numbers": (_claim("i2", "x", "x", {"x": "real(a, 1)"}), "unknown domain"),
     "expected-approximate-exact-claim": (_claim("e1", "x", "x", {"x": "real"},
