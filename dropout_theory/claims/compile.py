@@ -49,6 +49,8 @@ def domain_rule(domain: str) -> tuple:
         return DOMAIN_RULES[domain]
     a, b = map(float, ends)
     return (a, b), (a, b), a, b
+
+
 #: sizes beyond the typical ones, checked where the symbolic route has no proof
 LARGE_SIZES = (8, 64, 1024)
 _EXPECTED = {"holds": "holds", "fails": "refuted", "approximate": "approximate", None: None}
