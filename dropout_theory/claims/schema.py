@@ -464,6 +464,12 @@ def _approximation(claim: Claim, rhs, entry: dict):
     the keys ``order`` and ``in`` (which must agree with it)."""
     terms = [t for t in sp.Add.make_args(rhs) if t.has(BIG_O)]
     order, parameter = entry.get("order"), entry.get("in")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, (int, float))
+                              or not 0 < order <= MAX_ORDER or not float(2 * order).is_integer()):
+        raise ClaimError(f"order must be a positive integer or half-integer up to {MAX_ORDER}, "
+                         f"got {excerpt(order)}")
+    if parameter is not None and not isinstance(parameter, str):
+        raise ClaimError(f"in must be the name of a declared scalar, got {excerpt(parameter)}")
     if len(terms) > 1 or (terms and not isinstance(terms[0].as_independent(BIG_O)[1], BIG_O)):
         raise ClaimError("O() must appear once, as a term of the rhs: rhs = \"... + O(p**2)\"")
     if terms:
