@@ -193,9 +193,9 @@ def _sizes(claim) -> dict:
 
 
 def _terms(expr, env: dict) -> int:
-    """Size of ``expr`` with every Sum written out (iterative over args, recursive over Sums,
-    whose nesting the parser bounds)."""
-    if isinstance(expr, sp.Sum):
+    """Size of ``expr`` with every Sum (and Product) written out (iterative over args,
+    recursive over Sums, whose nesting the parser bounds)."""
+    if isinstance(expr, (sp.Sum, sp.Product)):
         inner, count = dict(env), 1
         for index, low, high in reversed(expr.limits):  # SymPy lists the innermost first
             hi, lo = high.xreplace(inner), low.xreplace(inner)
@@ -209,7 +209,7 @@ def _terms(expr, env: dict) -> int:
     total, stack = 0, [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, sp.Sum):
+        if isinstance(node, (sp.Sum, sp.Product)):
             total += _terms(node, env)
             continue
         total += 1

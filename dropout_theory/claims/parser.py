@@ -19,7 +19,8 @@ import sympy as sp
 
 from ..symbolic.operators import OPERATORS, Cov, E, P, Var
 
-__all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS",
+__all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS", "SPECIAL",
+           "BIG_O", "MAX_DIFF_ORDER", "MAX_DIFF_TREE",
            "E", "Var", "Cov", "P", "check_identifier", "MAX_TEXT", "excerpt", "tree_size",
            "check_tree_size", "MAX_TREE"]
 
@@ -70,7 +71,17 @@ FUNCTIONS = {
     "phi": (1, lambda z: sp.exp(-z ** 2 / 2) / sp.sqrt(2 * sp.pi)),
 }
 _CONSTANTS = {"pi": sp.pi}
-RESERVED = set(FUNCTIONS) | set(OPERATORS) | set(_CONSTANTS) | {"Sum"}
+#: constructs with their own builder (not plain functions of numbers): sums and products
+#: over an index, vector functions of declared 1-D arrays, Kronecker's delta, conditionals,
+#: derivatives taken symbolically, and ``O(h**k)`` (only as a term of an approximation's rhs)
+SPECIAL = ("Sum", "Product", "softmax", "logsumexp", "KroneckerDelta", "where", "diff", "O")
+RESERVED = set(FUNCTIONS) | set(OPERATORS) | set(_CONSTANTS) | set(SPECIAL)
+#: highest derivative order of diff(expr, x, n), and most nodes of a derivative at any order
+#: (sigmoid nested five times has 2021 nodes at order 2, 11106 at order 3)
+MAX_DIFF_ORDER = 6
+MAX_DIFF_TREE = 5000
+#: the symbol ``O(h**k)`` becomes while a right side is parsed (the schema takes it out)
+BIG_O = sp.Function("O")
 
 _BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
            ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
@@ -97,6 +108,7 @@ class Namespace:
     defines: dict = field(default_factory=dict)      # name -> parsed expression
     random: set = field(default_factory=set)         # names of random scalars and arrays
     dimensions: set = field(default_factory=set)     # names of dimension symbols
+    lengths: dict = field(default_factory=dict)      # 1-D array name -> its length (SymPy)
 
     def declared(self, name: str) -> bool:
         return name in self.scalars or name in self.arrays or name in self.defines
@@ -105,19 +117,24 @@ class Namespace:
 class _Builder:
     """Walks a checked AST and builds the SymPy expression; raises ClaimError on anything else."""
 
-    def __init__(self, names: Namespace, *, allow_operators: bool):
+    def __init__(self, names: Namespace, *, allow_operators: bool, allow_order: bool = False,
+                 used=frozenset()):
         self.names, self.allow_operators = names, allow_operators
+        self.allow_order = allow_order
         self.bound: dict = {}        # Sum index name -> Symbol
         self.largest: dict = {}      # Sum index Symbol -> its largest value at checked sizes
         self.inside_operator = False
         self.inside_event = False
+        self.vector = None           # (index Symbol, [length]) inside softmax()/logsumexp()
+        self.used = set(used)        # every name in the text: vector indices avoid them
 
     def build(self, node):
         # the whitelist: only these node types have a builder; everything else is refused
         handlers = {ast.Expression: self._Expression, ast.Constant: self._Constant,
                     ast.UnaryOp: self._UnaryOp, ast.BinOp: self._BinOp, ast.Name: self._Name,
                     ast.Subscript: self._Subscript, ast.Call: self._Call,
-                    ast.Compare: self._Compare, ast.BoolOp: self._BoolOp}
+                    ast.Compare: self._Compare, ast.BoolOp: self._BoolOp,
+                    ast.IfExp: self._IfExp}
         handler = handlers.get(type(node))
         if handler is None:
             raise ClaimError(f"{_describe(node)} is not allowed in a claim expression")
@@ -175,13 +192,18 @@ class _Builder:
                                  f"one (nested operators are not supported)")
             return value
         if name in names.arrays:
+            if self.vector is not None:
+                return self._vector_entry(name)
             raise ClaimError(f"the array {name!r} must be indexed, e.g. {name}[j]")
-        if name in FUNCTIONS or name in OPERATORS or name == "Sum":
+        if name in FUNCTIONS or name in OPERATORS or name in SPECIAL:
             raise ClaimError(f"{name!r} is a function: call it, e.g. {name}(...)")
         raise ClaimError(f"undeclared name {excerpt(name)} (declare it in [claim.symbols], "
                          f"[claim.random] or [claim.define])")
 
     def _Subscript(self, node):
+        if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+                and node.value.func.id == "softmax":
+            return self._softmax(node.value, node.slice)
         if not isinstance(node.value, ast.Name) or node.value.id not in self.names.arrays:
             raise ClaimError(f"only declared arrays can be indexed, not {_describe(node.value)}")
         base, rank = self.names.arrays[node.value.id]
@@ -208,13 +230,17 @@ class _Builder:
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise ClaimError(f"{node.func.id}() takes plain positional arguments only")
         name = node.func.id
-        if name == "Sum":
-            return self._sum(node)
+        special = {"Sum": self._sum, "Product": self._sum, "logsumexp": self._logsumexp,
+                   "KroneckerDelta": self._delta, "where": self._where, "diff": self._diff,
+                   "O": self._order, "softmax": self._softmax_unindexed}
+        if name in special:
+            return special[name](node)
         if name in OPERATORS:
             return self._operator(name, node.args)
         if name not in FUNCTIONS:
             raise ClaimError(f"unknown function {excerpt(name)}; allowed: "
-                             f"{', '.join(sorted(FUNCTIONS))}, E, Var, Cov, P, Sum")
+                             f"{', '.join(sorted(FUNCTIONS))}, E, Var, Cov, P, "
+                             f"{', '.join(SPECIAL[:-1])}")
         arity, make = FUNCTIONS[name]
         if (arity is not None and len(node.args) != arity) or (arity is None and len(node.args) < 2):
             raise ClaimError(f"{name}() takes {arity or 'at least 2'} argument(s), "
@@ -261,20 +287,21 @@ class _Builder:
         return sp.And(*values) if isinstance(node.op, ast.And) else sp.Or(*values)
 
     def _sum(self, node):
+        kind = node.func.id
         if len(node.args) < 2:
-            raise ClaimError("Sum() takes an expression and limits: Sum(expr, (j, 1, d))")
+            raise ClaimError(f"{kind}() takes an expression and limits: {kind}(expr, (j, 1, d))")
         limits, added = [], []
         try:
             for limit in node.args[1:]:
                 if not (isinstance(limit, ast.Tuple) and len(limit.elts) == 3
                         and isinstance(limit.elts[0], ast.Name)):
-                    raise ClaimError("each Sum limit must be a tuple (index, lower, upper), "
-                                     "e.g. (j, 1, d)")
+                    raise ClaimError(f"each {kind} limit must be a tuple (index, lower, upper), "
+                                     f"e.g. (j, 1, d)")
                 index = limit.elts[0].id
                 if not _INDEX.match(index) or self.names.declared(index) or index in self.bound \
                         or index in RESERVED or keyword.iskeyword(index):
-                    raise ClaimError(f"Sum index {excerpt(index)} must be a lowercase name that is "
-                                     f"not declared or already in use")
+                    raise ClaimError(f"{kind} index {excerpt(index)} must be a lowercase name that "
+                                     f"is not declared or already in use")
                 (low, _), (high, top) = (self._bound(e) for e in limit.elts[1:])
                 symbol = sp.Symbol(index, integer=True)
                 self.bound[index] = symbol
@@ -285,7 +312,148 @@ class _Builder:
         finally:
             for index in added:
                 self.bound.pop(index, None)
+        if kind == "Product":
+            if body.has(*OPERATORS.values()):
+                raise ClaimError("E/Var/Cov/P inside a Product are not supported (write the "
+                                 "Product inside the operator)")
+            for limit in limits:  # one Product per index, the first limit innermost (as Sum)
+                body = sp.Product(body, limit)
+            return body
         return sp.Sum(body, *limits)
+
+    # --- vector functions: softmax(v)[k], logsumexp(v) -------------------------------------
+
+    def _vector_entry(self, name):
+        """An unindexed 1-D array inside softmax()/logsumexp(): its entry at the vector index."""
+        index, lengths = self.vector
+        length = self.names.lengths.get(name)
+        if length is None:
+            raise ClaimError(f"softmax()/logsumexp() take expressions of 1-D arrays; {name!r} "
+                             f"is not one")
+        if lengths and lengths[0] != length:
+            raise ClaimError(f"the arrays in softmax()/logsumexp() must have one length, got "
+                             f"{lengths[0]} and {length} ({name!r})")
+        lengths.append(length)
+        return self.names.arrays[name][0][index]
+
+    def _vector(self, node, what):
+        """``(body at a fresh index j, j, length)`` of a vector argument: an expression of
+        unindexed 1-D arrays of one length (``z*m`` is the vector of ``z[j]*m[j]``)."""
+        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            raise ClaimError(f"{what}() takes one vector, an expression of 1-D arrays such as "
+                             f"{what}(z) or {what}(z*m)")
+        if self.vector is not None:
+            raise ClaimError("softmax()/logsumexp() cannot be nested")
+        taken = self.used | set(self.bound) | set(self.names.scalars) | set(self.names.arrays)
+        for value in self.names.defines.values():  # their Sum indices too
+            taken |= {s.name for s in value.atoms(sp.Symbol)}
+        name = next(n for n in itertools.chain("jklmnrstuv", (f"j{k}" for k in itertools.count()))
+                    if n not in taken)
+        index = sp.Symbol(name, integer=True)
+        self.vector = (index, [])
+        try:
+            body = _expr(self.build(node.args[0]))
+            lengths = self.vector[1]
+        finally:
+            self.vector = None
+        if not lengths:
+            raise ClaimError(f"{what}() takes a vector: an expression of declared 1-D arrays, "
+                             f"e.g. {what}(z)")
+        if body.has(*OPERATORS.values()):
+            raise ClaimError(f"E/Var/Cov/P inside {what}() are not supported")
+        length = lengths[0]
+        top = length if length.is_Integer else sp.Integer(MAX_SIZE)
+        self.largest[index] = top
+        return body, index, length
+
+    def _softmax(self, call, slice_node):
+        if not isinstance(call.func, ast.Name):  # pragma: no cover - checked by the caller
+            raise ClaimError("only softmax(v)[k] can be indexed")
+        body, index, length = self._vector(call, "softmax")
+        parts = slice_node.elts if isinstance(slice_node, ast.Tuple) else [slice_node]
+        if len(parts) != 1:
+            raise ClaimError("softmax(v) is a vector: it takes one index, softmax(v)[k]")
+        k = self._index(parts[0])
+        if k.is_Integer and length.is_Integer and k > length:
+            raise ClaimError(f"softmax index {k} is beyond the vector's length {length}")
+        return sp.exp(body.xreplace({index: k})) / sp.Sum(sp.exp(body), (index, 1, length))
+
+    def _softmax_unindexed(self, node):
+        raise ClaimError("softmax(v) is a vector: take one entry, softmax(v)[k]")
+
+    def _logsumexp(self, node):
+        body, index, length = self._vector(node, "logsumexp")
+        return sp.log(sp.Sum(sp.exp(body), (index, 1, length)))
+
+    # --- KroneckerDelta, conditionals, derivatives, O() ----------------------------------
+
+    def _delta(self, node):
+        if len(node.args) != 2:
+            raise ClaimError(f"KroneckerDelta() takes 2 indices, got {len(node.args)}")
+        return sp.KroneckerDelta(*[self._index(a) for a in node.args])
+
+    def _condition(self, node):
+        previous, self.inside_event = self.inside_event, True
+        try:
+            condition = self.build(node)
+        finally:
+            self.inside_event = previous
+        if not _is_event(condition):
+            raise ClaimError("a condition is a comparison, e.g. where(x > 0, x, 0) or "
+                             "x if x > 0 else 0")
+        return condition
+
+    def _choice(self, condition, yes, no):
+        return sp.Piecewise((_expr(self.build(yes)), condition), (_expr(self.build(no)), True))
+
+    def _where(self, node):
+        if len(node.args) != 3:
+            raise ClaimError(f"where() takes a condition and two values, where(x > 0, x, 0); "
+                             f"got {len(node.args)} argument(s)")
+        return self._choice(self._condition(node.args[0]), node.args[1], node.args[2])
+
+    def _IfExp(self, node):
+        return self._choice(self._condition(node.test), node.body, node.orelse)
+
+    def _diff(self, node):
+        if len(node.args) not in (2, 3):
+            raise ClaimError("diff() takes an expression, a variable and an optional order, "
+                             "diff(f, x) or diff(f, x, 2)")
+        variable = node.args[1]
+        names = self.names
+        if not (isinstance(variable, ast.Name) and variable.id in names.scalars
+                and variable.id not in names.random and variable.id not in names.dimensions):
+            raise ClaimError(f"diff() differentiates in a declared scalar symbol (not random, "
+                             f"not a dimension), not {_describe(variable)}")
+        order = 1
+        if len(node.args) == 3:
+            given = node.args[2]
+            if not (isinstance(given, ast.Constant) and type(given.value) is int
+                    and 1 <= given.value <= MAX_DIFF_ORDER):
+                raise ClaimError(f"the order of diff() must be an integer from 1 to "
+                                 f"{MAX_DIFF_ORDER}")
+            order = given.value
+        body = _expr(self.build(node.args[0]))
+        if body.has(*OPERATORS.values()):
+            raise ClaimError("diff() of E/Var/Cov/P is not supported: differentiate inside, "
+                             "E(diff(f, x))")
+        result = body
+        for step in range(1, order + 1):  # one order at a time: derivatives grow fast
+            result = sp.diff(result, names.scalars[variable.id])
+            if tree_size(result, MAX_DIFF_TREE) > MAX_DIFF_TREE:
+                raise ClaimError(f"the derivative of order {step} has more than {MAX_DIFF_TREE} "
+                                 f"nodes (derivatives of nested functions grow fast)")
+        if result.has(sp.Derivative, sp.Subs):
+            raise ClaimError(f"diff() has no closed form here: {excerpt(str(result), 80)}")
+        return result
+
+    def _order(self, node):
+        if not self.allow_order:
+            raise ClaimError("O() is only allowed as a term of an approximation's rhs, "
+                             "rhs = \"... + O(p**2)\"")
+        if len(node.args) != 1:
+            raise ClaimError("O() takes one argument, O(p**2)")
+        return BIG_O(_expr(self.build(node.args[0])))
 
     def _bound(self, node):
         value = _expr(self.build(node))
@@ -378,7 +546,8 @@ def _validate_tree(tree) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
-def parse_expression(text, names: Namespace, *, allow_operators: bool = True) -> sp.Expr:
+def parse_expression(text, names: Namespace, *, allow_operators: bool = True,
+                     allow_order: bool = False) -> sp.Expr:
     """Parse one claim expression into SymPy, or raise :class:`ClaimError`.
 
     Examples
@@ -403,7 +572,9 @@ def parse_expression(text, names: Namespace, *, allow_operators: bool = True) ->
         raise ClaimError(f"cannot parse {excerpt(text)}: {type(exc).__name__}") from None
     _validate_tree(tree)
     try:
-        return _expr(_Builder(names, allow_operators=allow_operators).build(tree))
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        return _expr(_Builder(names, allow_operators=allow_operators, allow_order=allow_order,
+                              used=used).build(tree))
     except ClaimError:
         raise
     except (RecursionError, MemoryError, OverflowError, TypeError, ValueError,

@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -15,22 +16,52 @@ from pathlib import Path
 import sympy as sp
 
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
+from ..symbolic.distributions import Beta, Binomial, Exponential, Gamma, Poisson
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
-from .parser import (MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace, check_identifier,
-                     check_tree_size, parse_expression)
+from .parser import (BIG_O, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
+                     check_identifier, check_tree_size, parse_expression)
 
 __all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "RELATIONS"]
 
 #: scalar domains: SymPy assumptions of the symbol
 DOMAINS = {"keep": {"positive": True}, "probability": {"positive": True},
            "real": {"real": True}, "positive": {"positive": True},
-           "nonnegative": {"nonnegative": True}, "dimension": {"integer": True, "positive": True}}
-_ARRAY_DOMAINS = ("real", "positive", "nonnegative")
-RELATIONS = ("==", "<=", ">=")
-_KEYS = {"name", "lhs", "rhs", "relation", "source", "symbols", "define", "random", "expected"}
-_VERDICTS = ("holds", "fails")
-_DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform)}
+           "nonnegative": {"nonnegative": True}, "negative": {"negative": True},
+           "integer": {"integer": True}, "dimension": {"integer": True, "positive": True}}
+_ARRAY_DOMAINS = ("real", "positive", "nonnegative", "negative", "keep", "probability")
+#: an interval domain "real(a, b)": a closed interval with literal decimal ends, a < b
+_INTERVAL = re.compile(r"\s*real\s*\(\s*(-?[0-9]{1,6}(?:\.[0-9]{1,6})?)\s*,"
+                       r"\s*(-?[0-9]{1,6}(?:\.[0-9]{1,6})?)\s*\)\s*(?:\[([^\]]*)\])?\s*\Z")
+
+
+def interval(domain: str):
+    """``(a, b)`` of an interval domain ``"real(a, b)"`` (exact decimals), else ``None``."""
+    match = _INTERVAL.match(domain)
+    return None if match is None else (sp.Rational(match.group(1)), sp.Rational(match.group(2)))
+
+
+def domain_assumptions(domain: str) -> dict:
+    """The SymPy assumptions of a scalar of ``domain`` (an interval's sign when it has one)."""
+    ends = interval(domain)
+    if ends is None:
+        return DOMAINS[domain]
+    a, b = ends
+    return {"positive": True} if a > 0 else {"negative": True} if b < 0 else \
+        {"nonnegative": True} if a == 0 else {"nonpositive": True} if b == 0 else {"real": True}
+#: "~": an approximation, lhs - rhs = Theta(h**order) as h -> 0 (keys ``order`` and ``in``,
+#: or a term ``O(h**order)`` of the rhs); "~=" and "\u2248" are read as "~"
+RELATIONS = ("==", "<=", ">=", "~")
+_RELATION_ALIASES = {"~=": "~", "\u2248": "~"}
+_KEYS = {"name", "lhs", "rhs", "relation", "source", "symbols", "define", "random", "expected",
+         "order", "in", "assume"}
+_VERDICTS = ("holds", "fails", "approximate")
+#: most premises of one claim, and the highest order of an approximation
+MAX_ASSUME = 16
+MAX_ORDER = 8
+_DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform),
+                  "Exponential": (1, Exponential), "Gamma": (2, Gamma), "Beta": (2, Beta),
+                  "Poisson": (1, Poisson), "Binomial": (2, Binomial)}
 _DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
 _DIGITS = re.compile(r"[0-9]{1,12}\Z")
 
@@ -61,6 +92,10 @@ class Claim:
     names: Namespace = field(default_factory=Namespace)
     space: RandomSpace = field(default_factory=RandomSpace)
     min_sizes: dict = field(default_factory=dict)   # dimension name -> smallest legal value
+    order: float | None = None                      # an approximation's order ...
+    parameter: str | None = None                    # ... as this scalar goes to 0
+    premises: tuple = ()                            # assume = [...]: parsed events
+    question: bool = False                          # no rhs: derive lhs's closed form
 
     def symbol(self, name: str):
         return self.names.scalars.get(name) or self.names.arrays[name][0]
@@ -97,17 +132,25 @@ def _domains(table) -> dict:
     parsed = {}
     for name, text in table.items():
         check_identifier(name, "symbol")
+        ranged = _INTERVAL.match(text) if isinstance(text, str) else None
+        if ranged is not None:
+            a, b = sp.Rational(ranged.group(1)), sp.Rational(ranged.group(2))
+            if not a < b:
+                raise ClaimError(f"symbol {name!r}: the interval {excerpt(text)} needs a < b")
+            parsed[name] = (f"real({ranged.group(1)}, {ranged.group(2)})", ranged.group(3))
+            continue
         match = _DOMAIN_TEXT.match(text) if isinstance(text, str) else None
         if match is None or match.group(1) not in DOMAINS:
             raise ClaimError(f"symbol {name!r}: unknown domain {excerpt(text)}; use one of "
-                             f"{', '.join(DOMAINS)} or \"real[d]\", \"real[n, d]\"")
+                             f"{', '.join(DOMAINS)}, \"real(a, b)\" or arrays \"real[d]\", "
+                             f"\"real[n, d]\"")
         parsed[name] = (match.group(1), match.group(2))
     dims = {n for n, (dom, shape) in parsed.items() if dom == "dimension" and shape is None}
     result = {}
     for name, (domain, shape) in parsed.items():
         if shape is None:
             result[name] = (domain, ())
-        elif domain not in _ARRAY_DOMAINS:
+        elif domain not in _ARRAY_DOMAINS and interval(domain) is None:
             raise ClaimError(f"symbol {name!r}: arrays take a domain among {_ARRAY_DOMAINS}, "
                              f"got {domain!r}")
         else:
@@ -132,8 +175,10 @@ def _distribution(name: str, text, names: Namespace) -> RandomSpec:
         node = node.value
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id in _DISTRIBUTIONS and not node.keywords):
-        raise ClaimError(f"{where}: {excerpt(text)} is not Bernoulli(q), Normal(mu, sigma) or "
-                         f"Uniform(a, b), optionally followed by a shape [d] or [n, d]")
+        raise ClaimError(f"{where}: {excerpt(text)} is not Bernoulli(q), Normal(mu, sigma), "
+                         f"Uniform(a, b), Exponential(rate), Gamma(a, theta), Beta(a, b), "
+                         f"Poisson(lam) or Binomial(n, q), optionally followed by a shape [d] "
+                         f"or [n, d]")
     kind = node.func.id
     arity, _ = _DISTRIBUTIONS[kind]
     if len(node.args) != arity:
@@ -154,7 +199,13 @@ def _distribution(name: str, text, names: Namespace) -> RandomSpec:
 
 
 _PARAMETER_NAMES = {"Bernoulli": ("probability",), "Normal": ("mean", "standard deviation"),
-                    "Uniform": ("lower bound", "upper bound")}
+                    "Uniform": ("lower bound", "upper bound"), "Exponential": ("rate",),
+                    "Gamma": ("shape", "scale"), "Beta": ("a", "b"), "Poisson": ("mean",),
+                    "Binomial": ("number of trials", "probability")}
+#: parameters that must be positive (checked here for numbers, at each point otherwise)
+_POSITIVE = {"Exponential": (0,), "Gamma": (0, 1), "Beta": (0, 1), "Poisson": (0,)}
+#: most trials of a Binomial (a literal positive integer)
+MAX_TRIALS = 10 ** 6
 
 
 def _check_constant_params(where: str, kind: str, params: tuple) -> None:
@@ -177,19 +228,41 @@ def _check_constant_params(where: str, kind: str, params: tuple) -> None:
         raise ClaimError(f"{where}: Bernoulli probability must be in [0, 1], got {params[0]}")
     if kind == "Normal" and values[1] is not None and values[1] < 0:
         raise ClaimError(f"{where}: Normal standard deviation must be >= 0, got {params[1]}")
+    for k in _POSITIVE.get(kind, ()):
+        if values[k] is not None and not values[k] > 0:
+            raise ClaimError(f"{where}: {kind} {_PARAMETER_NAMES[kind][k]} must be > 0, got "
+                             f"{params[k]}")
+    if kind == "Binomial":
+        n = params[0]
+        if not (n.is_Integer and 1 <= n <= MAX_TRIALS):
+            raise ClaimError(f"{where}: Binomial number of trials must be an integer literal "
+                             f"from 1 to {MAX_TRIALS}, got {excerpt(str(n))}")
+        if values[1] is not None and not 0.0 <= values[1] <= 1.0:
+            raise ClaimError(f"{where}: Binomial probability must be in [0, 1], got {params[1]}")
     if kind == "Uniform" and None not in values and not values[0] < values[1]:
         raise ClaimError(f"{where}: Uniform(a, b) needs a < b, got {params[0]}, {params[1]}")
 
 
-def _register(claim: Claim, table) -> None:
+def _register(claim: Claim, table, signs=None) -> None:
     names, space = claim.names, claim.space
+
+    def length(shape):
+        return names.scalars[shape[0]] if isinstance(shape[0], str) else sp.Integer(shape[0])
+
     for name, (domain, shape) in claim.domains.items():
         if shape:
             names.arrays[name] = (sp.IndexedBase(name, real=True), len(shape))
         else:
-            names.scalars[name] = sp.Symbol(name, **DOMAINS[domain])
+            try:
+                names.scalars[name] = sp.Symbol(name, **{**domain_assumptions(domain),
+                                                          **(signs or {}).get(name, {})})
+            except (ValueError, TypeError) as exc:  # InconsistentAssumptions
+                raise ClaimError(f"symbol {name!r}: a premise contradicts its domain "
+                                 f"{domain!r}: {excerpt(str(exc), 80)}") from None
             if domain == "dimension":
                 names.dimensions.add(name)
+    names.lengths.update({name: length(shape) for name, (_, shape) in claim.domains.items()
+                          if len(shape) == 1})
     if not isinstance(table, dict):
         raise ClaimError(f"[claim.random] must be a table of name = \"distribution\", got "
                          f"{excerpt(table)}")
@@ -202,6 +275,8 @@ def _register(claim: Claim, table) -> None:
         dist = make(*spec.params)
         if spec.shape:
             names.arrays[name] = (space.array(name, dist), len(spec.shape))
+            if len(spec.shape) == 1:
+                names.lengths[name] = length(spec.shape)
         else:
             names.scalars[name] = space.scalar(name, dist)
         names.random.add(name)
@@ -236,7 +311,7 @@ def _min_sizes(claim: Claim, exprs) -> dict:
         sizes[name] = max(sizes.get(name, 1), int(value))
 
     for expr in exprs:
-        for total in expr.atoms(sp.Sum):
+        for total in expr.atoms(sp.Sum, sp.Product):
             for index, lo, hi in total.limits:
                 if hi.is_Integer:
                     top[index] = max(top.get(index, 1), int(hi))
@@ -268,16 +343,18 @@ def _build(entry: dict) -> Claim:
         raise ClaimError(f"unknown key(s) {excerpt(sorted(unknown))}; allowed: {sorted(_KEYS)}")
     check_strings(entry)
     relation = entry.get("relation", "==")
+    relation = _RELATION_ALIASES.get(relation, relation) if isinstance(relation, str) else relation
     if relation not in RELATIONS:
         raise ClaimError(f"relation must be one of {RELATIONS}, got {excerpt(relation)}")
     expected = entry.get("expected")
     if expected is not None and expected not in _VERDICTS:
         raise ClaimError(f"expected must be one of {_VERDICTS}, got {excerpt(expected)}")
+    assume = _premise_texts(entry.get("assume", []))
     claim = Claim(name=entry["name"], lhs=sp.S.Zero, rhs=sp.S.Zero, relation=relation,
                   source=_text(entry, "source", required=False) or "", expected=expected,
-                  text={"lhs": _text(entry, "lhs"), "rhs": _text(entry, "rhs")},
+                  text={"lhs": _text(entry, "lhs"), "rhs": _text(entry, "rhs", required=False)},
                   domains=_domains(entry.get("symbols", {})))
-    _register(claim, entry.get("random", {}))
+    _register(claim, entry.get("random", {}), _signs(assume, claim.domains))
     defines = entry.get("define", {})
     if not isinstance(defines, dict):
         raise ClaimError(f"[claim.define] must be a table of name = \"expression\", got "
@@ -291,10 +368,17 @@ def _build(entry: dict) -> Claim:
                                                         "the expression")
         except ClaimError as exc:
             raise ClaimError(f"define {name!r}: {exc}") from None
-    for side in ("lhs", "rhs"):
+    claim.question = claim.text["rhs"] is None
+    if claim.question and (relation != "==" or any(k in entry for k in ("order", "in"))):
+        raise ClaimError("a claim without rhs asks for lhs's closed form; it takes no relation, "
+                         "order or in")
+    for side in ("lhs", "rhs") if not claim.question else ("lhs",):
         try:
-            value = check_tree_size(parse_expression(claim.text[side], claim.names),
+            value = check_tree_size(parse_expression(claim.text[side], claim.names,
+                                                     allow_order=side == "rhs"),
                                     "the expression")
+            if side == "rhs":
+                value = _approximation(claim, value, entry)
         except ClaimError as exc:
             raise ClaimError(f"{side}: {exc}") from None
         outside = _random_outside(value, claim.names)
@@ -302,8 +386,125 @@ def _build(entry: dict) -> Claim:
             raise ClaimError(f"{side}: random variable(s) {sorted(outside)} appear outside "
                              f"E(), Var(), Cov() or P(); a claim compares numbers")
         setattr(claim, side, value)
-    claim.min_sizes = _min_sizes(claim, (claim.lhs, claim.rhs))
+    claim.premises = tuple(_premise(claim, k, text) for k, text in enumerate(assume, 1))
+    claim.min_sizes = _min_sizes(claim, (claim.lhs, claim.rhs) + claim.premises)
+    if claim.expected == "approximate" and claim.relation != "~":
+        raise ClaimError("expected = \"approximate\" is the verdict of an approximation "
+                         "(relation = \"~\")")
     return claim
+
+
+def _premise_texts(value) -> list:
+    if not isinstance(value, list) or len(value) > MAX_ASSUME or \
+            not all(isinstance(v, str) and v.strip() for v in value):
+        raise ClaimError(f"assume must be a list of at most {MAX_ASSUME} conditions such as "
+                         f"[\"x > 0\"], got {excerpt(value)}")
+    for text in value:
+        if len(text) > MAX_TEXT:
+            raise ClaimError(f"assume: {excerpt(text)} is longer than {MAX_TEXT} characters")
+    return value
+
+
+_SIGNS = {(ast.Gt, False): "positive", (ast.GtE, False): "nonnegative",
+          (ast.Lt, False): "negative", (ast.LtE, False): "nonpositive",
+          (ast.Lt, True): "positive", (ast.LtE, True): "nonnegative",
+          (ast.Gt, True): "negative", (ast.GtE, True): "nonpositive"}
+
+
+def _signs(texts, domains) -> dict:
+    """SymPy assumptions from premises that bound a declared scalar by 0 (``x > 0``,
+    ``0 <= x``): the symbolic route then knows them (``Max(0, x)`` is ``x``); every premise
+    also restricts the checked points (:mod:`.compile`)."""
+    found = {}
+    for text in texts:
+        try:
+            node = ast.parse(text.strip(), mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # reported with its reason when the premise is parsed
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+            continue
+        left, right = node.left, node.comparators[0]
+        zero = lambda n: isinstance(n, ast.Constant) and type(n.value) in (int, float) \
+            and n.value == 0  # noqa: E731
+        if isinstance(left, ast.Name) and zero(right):
+            name, flipped = left.id, False
+        elif zero(left) and isinstance(right, ast.Name):
+            name, flipped = right.id, True
+        else:
+            continue
+        sign = _SIGNS.get((type(node.ops[0]), flipped))
+        if sign and name in domains and not domains[name][1] and domains[name][0] != "dimension":
+            found.setdefault(name, {})[sign] = True
+    return found
+
+
+def _premise(claim: Claim, number: int, text: str):
+    """One ``assume`` entry: an event over the declared non-random names."""
+    where = f"assume {number}"
+    # parsed with the symbols as declared: with the sign a premise gave them, "x > 0" would
+    # already be True and restrict nothing (the evaluator reads values by name)
+    plain = {name: sp.Symbol(name, **domain_assumptions(claim.domains[name][0]))
+             for name in claim.names.scalars if name in claim.domains}
+    names = dataclasses.replace(claim.names, scalars={**claim.names.scalars, **plain})
+    try:
+        value = parse_expression(f"P({text})", names)
+    except ClaimError as exc:
+        raise ClaimError(f"{where}: {exc}".replace("P()", "a condition")) from None
+    event = value.args[0]
+    if event in (sp.true, sp.false):
+        raise ClaimError(f"{where}: {excerpt(text)} is always {event} on the declared domains")
+    if _random_outside(event, claim.names):
+        raise ClaimError(f"{where}: a premise restricts the parameters; random variables "
+                         f"cannot appear in it")
+    return check_tree_size(event, where)
+
+
+def _approximation(claim: Claim, rhs, entry: dict):
+    """The rhs without its ``O(h**k)`` term; the claim's order and parameter from it or from
+    the keys ``order`` and ``in`` (which must agree with it)."""
+    terms = [t for t in sp.Add.make_args(rhs) if t.has(BIG_O)]
+    order, parameter = entry.get("order"), entry.get("in")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, (int, float))
+                              or not 0 < order <= MAX_ORDER or not float(2 * order).is_integer()):
+        raise ClaimError(f"order must be a positive integer or half-integer up to {MAX_ORDER}, "
+                         f"got {excerpt(order)}")
+    if parameter is not None and not isinstance(parameter, str):
+        raise ClaimError(f"in must be the name of a declared scalar, got {excerpt(parameter)}")
+    if len(terms) > 1 or (terms and not isinstance(terms[0].as_independent(BIG_O)[1], BIG_O)):
+        raise ClaimError("O() must appear once, as a term of the rhs: rhs = \"... + O(p**2)\"")
+    if terms:
+        big = terms[0].as_independent(BIG_O)[1]
+        base, power = big.args[0].as_base_exp()
+        if not (isinstance(base, sp.Symbol) and power.is_Rational and power > 0):
+            raise ClaimError(f"O() takes a declared scalar to a positive power, O(p**2), got "
+                             f"O({big.args[0]})")
+        if parameter is not None and parameter != base.name or \
+                order is not None and sp.Rational(str(order)) != power:
+            raise ClaimError(f"O({big.args[0]}) disagrees with order = {order!r}, "
+                             f"in = {parameter!r}")
+        order, parameter = power, base.name
+        rhs = rhs - terms[0]
+        claim.relation = "~"
+    if claim.relation != "~":
+        if order is not None or parameter is not None:
+            raise ClaimError("order and in belong to an approximation: relation = \"~\"")
+        return rhs
+    if order is None or parameter is None:
+        raise ClaimError("an approximation (relation = \"~\") needs order = K and in = NAME "
+                         "(lhs - rhs = Theta(NAME**K) as NAME -> 0), or a term O(NAME**K)")
+    if isinstance(order, bool) or not isinstance(order, (int, float, sp.Rational)) or \
+            not 0 < float(order) <= MAX_ORDER or not (2 * float(order)).is_integer():
+        raise ClaimError(f"order must be a positive integer or half-integer up to {MAX_ORDER}, "
+                         f"got {excerpt(order)}")
+    domain = claim.domains.get(parameter, (None, ()))
+    if not isinstance(parameter, str) or domain[0] in (None, "dimension") or domain[1]:
+        raise ClaimError(f"in = {excerpt(parameter)} must name a declared scalar symbol (not a "
+                         f"dimension, not an array) that can go to 0")
+    ends = interval(domain[0]) if isinstance(domain[0], str) else None
+    if domain[0] in ("negative", "integer") or (ends is not None and not ends[0] <= 0 < ends[1]):
+        raise ClaimError(f"in = {parameter!r} ({domain[0]}) cannot go to 0 from above")
+    claim.order, claim.parameter = float(order), parameter
+    return rhs
 
 
 def claim_from_dict(entry) -> Claim:

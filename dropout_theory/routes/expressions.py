@@ -102,6 +102,14 @@ def _law(variable, values):
     if variable.law == "Normal" and mids[1] < 0:
         raise ValueError(f"{where} {variable.params[1]} (standard deviation of "
                          f"{variable.name}) is negative ({mids[1]:g}) at this point")
+    positive = {"Exponential": (0,), "Gamma": (0, 1), "Beta": (0, 1), "Poisson": (0,)}
+    for k in positive.get(variable.law, ()):
+        if not mids[k] > 0:
+            raise ValueError(f"{where} {variable.params[k]} of {variable.name} "
+                             f"({variable.law}) must be > 0, is {mids[k]:g} at this point")
+    if variable.law == "Binomial" and not 0.0 <= mids[1] <= 1.0:
+        raise ValueError(f"{where} {variable.params[1]} = {mids[1]:g} of {variable.name} is "
+                         f"outside [0, 1] at this point")
     if variable.law == "Uniform" and not mids[0] < mids[1]:
         raise ValueError(f"{where}s of {variable.name}: Uniform({mids[0]:g}, {mids[1]:g}) "
                          f"needs a < b")
@@ -116,7 +124,17 @@ def _sample(law, rng, n):
         return (rng.random(size) < params[0][0]).astype(np.float64)
     if kind == "Normal":
         return params[0][0] + params[1][0] * rng.standard_normal(size)
-    return params[0][0] + (params[1][0] - params[0][0]) * rng.random(size)
+    if kind == "Uniform":
+        return params[0][0] + (params[1][0] - params[0][0]) * rng.random(size)
+    first = params[0][0]
+    second = params[1][0] if len(params) > 1 else None
+    # SciPy's parametrizations (symbolic.distributions), drawn by NumPy's generator
+    draws = {"Exponential": lambda: rng.exponential(1.0 / first, size),
+             "Gamma": lambda: rng.gamma(first, second, size),
+             "Beta": lambda: rng.beta(first, second, size),
+             "Poisson": lambda: rng.poisson(first, size).astype(np.float64),
+             "Binomial": lambda: rng.binomial(int(first), second, size).astype(np.float64)}
+    return draws[kind]()
 
 
 def _evaluate_columns(columns, values, env, n):
@@ -154,6 +172,8 @@ def _enumeration(law, columns, degrees, values):
         entries = list(itertools.product(*[range(s) for s in shape]))
     if kind == "Bernoulli":
         n_nodes = 2 if len(entries) <= EXACT_MAX_BITS else None
+    elif kind not in ("Normal", "Uniform"):  # no quadrature rule: sampled
+        return None
     else:
         degree = degrees.get(name, math.inf)
         n_nodes = None if math.isinf(degree) else int(degree) // 2 + 1
@@ -373,12 +393,17 @@ def _column_range(column, laws, values):
     return candidates
 
 
-@lru_cache(maxsize=256)
 def _hessian(difference, found: tuple):
     """The non-zero second derivatives of ``lhs - rhs`` in the node values (symbols
-    ``stats``), derived once per statement (planning and every route prepare it again)."""
-    stats = tuple(sp.Dummy(f"stat{k}", real=True) for k in range(len(found)))
-    g = difference.xreplace(dict(zip(found, stats)))
+    ``stats``), derived once per statement (planning and every route prepare it again).
+    The cache is keyed by the expression in the node symbols: the nodes themselves change
+    from point to point (a Var node is centred at a value drawn there), its form does not."""
+    stats = tuple(sp.Dummy(f"stat{k}", dummy_index=k, real=True) for k in range(len(found)))
+    return _hessian_in(difference.xreplace(dict(zip(found, stats))), stats)
+
+
+@lru_cache(maxsize=256)
+def _hessian_in(g, stats: tuple):
     hessian = {(j, k): sp.diff(g, a, b) for j, a in enumerate(stats)
                for k, b in enumerate(stats) if k >= j}
     return stats, {key: h for key, h in hessian.items() if h != 0}

@@ -7,11 +7,13 @@ i.i.d. The engine never enumerates outcomes: it uses raw moments ``E[X^k]``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import comb
+from math import comb, inf
 
 import sympy as sp
+from sympy.functions.combinatorial.numbers import stirling
 
-__all__ = ["Distribution", "Bernoulli", "Normal", "Uniform", "Moments", "RandomSpace"]
+__all__ = ["Distribution", "Bernoulli", "Normal", "Uniform", "Exponential", "Gamma", "Beta",
+           "Poisson", "Binomial", "Moments", "RandomSpace", "SUPPORT"]
 
 
 class Distribution:
@@ -83,6 +85,95 @@ class Uniform(Distribution):
 
     def describe(self) -> str:
         return f"Uniform({self.a}, {self.b})"
+
+
+@dataclass(frozen=True)
+class Exponential(Distribution):
+    r"""``Exponential(rate)``: density :math:`\lambda e^{-\lambda x}` on :math:`x \ge 0`
+    (SciPy's ``expon(scale=1/rate)``); :math:`E[x^k] = k!/\lambda^k`."""
+
+    rate: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        return sp.factorial(k) / sp.sympify(self.rate) ** k
+
+    def describe(self) -> str:
+        return f"Exponential({self.rate})"
+
+
+@dataclass(frozen=True)
+class Gamma(Distribution):
+    r"""``Gamma(a, theta)``: shape ``a`` and SCALE ``theta`` (SciPy's ``gamma(a,
+    scale=theta)``, mean :math:`a\theta`); :math:`E[x^k] = \theta^k a (a+1) \cdots (a+k-1)`."""
+
+    a: sp.Expr
+    theta: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        return sp.sympify(self.theta) ** k * sp.rf(sp.sympify(self.a), k)
+
+    def describe(self) -> str:
+        return f"Gamma({self.a}, {self.theta})"
+
+
+@dataclass(frozen=True)
+class Beta(Distribution):
+    r"""``Beta(a, b)`` on [0, 1] (SciPy's ``beta(a, b)``, mean :math:`a/(a+b)`);
+    :math:`E[x^k] = \prod_{r<k} (a+r)/(a+b+r)`."""
+
+    a: sp.Expr
+    b: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        a, b = sp.sympify(self.a), sp.sympify(self.b)
+        return sp.Mul(*[(a + r) / (a + b + r) for r in range(k)])
+
+    def describe(self) -> str:
+        return f"Beta({self.a}, {self.b})"
+
+
+@dataclass(frozen=True)
+class Poisson(Distribution):
+    r"""``Poisson(lam)`` on 0, 1, 2, ... (SciPy's ``poisson(mu=lam)``); raw moments are
+    Touchard polynomials :math:`\sum_j S(k, j) \lambda^j`."""
+
+    lam: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        lam = sp.sympify(self.lam)
+        return sp.Add(*[stirling(k, j) * lam ** j for j in range(k + 1)]) if k else sp.Integer(1)
+
+    def describe(self) -> str:
+        return f"Poisson({self.lam})"
+
+
+@dataclass(frozen=True)
+class Binomial(Distribution):
+    r"""``Binomial(n, q)``: successes in ``n`` (a positive integer) trials of probability
+    ``q`` (SciPy's ``binom(n, p=q)``); :math:`E[x^k] = \sum_j S(k, j) n^{\underline j} q^j`."""
+
+    n: sp.Expr
+    q: sp.Expr
+
+    def moment(self, k: int) -> sp.Expr:
+        n, q = sp.sympify(self.n), sp.sympify(self.q)
+        return sp.Add(*[stirling(k, j) * sp.ff(n, j) * q ** j for j in range(k + 1)]) \
+            if k else sp.Integer(1)
+
+    def describe(self) -> str:
+        return f"Binomial({self.n}, {self.q})"
+
+
+#: each distribution's support as (lower, upper) functions of its parameters (floats): the
+#: one place that says where a declared random variable's values lie
+SUPPORT = {"Bernoulli": lambda q: (0.0, 1.0),
+           "Normal": lambda mu, sigma: (-inf, inf) if sigma > 0 else (mu, mu),
+           "Uniform": lambda a, b: (a, b),
+           "Exponential": lambda rate: (0.0, inf),
+           "Gamma": lambda a, theta: (0.0, inf),
+           "Beta": lambda a, b: (0.0, 1.0),
+           "Poisson": lambda lam: (0.0, inf),
+           "Binomial": lambda n, q: (0.0, n)}
 
 
 @dataclass(frozen=True)

@@ -470,6 +470,63 @@ def _delta(ev, expr, frame):
     return balls.compare("==", *[ev.eval(a, frame) for a in expr.args[:2]])
 
 
+@_handles(sp.Piecewise)
+def _piecewise(ev, expr, frame):
+    """The first piece whose condition holds; where a condition is undecided (its sides'
+    balls overlap) the ball spans both candidates, and undefined stays undefined."""
+    *pieces, (last, condition) = expr.args
+    if condition is not sp.true:
+        raise ValueError(f"the conditional {expr} has no value where no condition holds")
+    value = ev.eval(last, frame)
+    for piece, condition in reversed(pieces):
+        chosen, other = ev.eval(piece, frame), value
+        test = ev.eval(condition, frame)
+        shape = np.broadcast_shapes(chosen.shape, other.shape, test.shape)
+        chosen, other, test = (b.broadcast_to(shape) for b in (chosen, other, test))
+        span = balls.from_interval(np.minimum(chosen.lo, other.lo),
+                                   np.maximum(chosen.hi, other.hi))
+        undecided = test.rad != 0
+        value = balls.where(test.mid == 1.0, chosen, balls.where(test.mid == 0.0, other, span))
+        value = balls.where(undecided, span, value)
+        undefined = np.isnan(test.mid)
+        if np.any(undefined):
+            value = balls.where(undefined, Ball(np.nan, np.inf), value)
+    return value
+
+
+@_handles(sp.Product)
+def _product(ev, expr, frame):
+    """A product over an index: the body evaluated once with the index as a trailing axis,
+    then multiplied out factor by factor in ball arithmetic; an empty range is 1 (a range
+    that runs backwards by more than one is refused: SymPy reads it as a quotient)."""
+    if len(expr.limits) != 1:
+        inner = sp.Product(expr.function, *expr.limits[:-1])
+        return ev.eval(sp.Product(inner, expr.limits[-1]), frame)
+    index, lo, hi = expr.limits[0]
+    lo, hi = ev.integer(lo, frame), ev.integer(hi, frame)
+    if np.any(np.asarray(hi) < np.asarray(lo) - 1):
+        raise ValueError(f"the product {expr} runs backwards")
+    first, last = int(np.min(lo)), int(np.max(hi))
+    count = max(0, last - first + 1)
+    if count == 0:
+        return Ball.exact(1.0)
+    depth = len(frame.shape)
+    values = np.arange(first, first + count).reshape((1,) * (depth + 1) + (count,))
+    low, high = (np.asarray(b)[..., None] if np.ndim(b) else b for b in (lo, hi))
+    inside = (values >= low) & (values <= high)
+    mask = None if frame.mask is None else frame.mask[..., None]
+    if not np.all(inside):
+        mask = inside if mask is None else mask & inside
+    value = ev.eval(expr.function, frame.nested(index, values, mask))
+    value = value.broadcast_to(np.broadcast_shapes(value.shape, values.shape))
+    if not np.all(inside):
+        value = balls.where(np.broadcast_to(inside, value.shape), value, Ball.exact(1.0))
+    result = value[..., 0]
+    for k in range(1, count):
+        result = balls.mul(result, value[..., k])
+    return result
+
+
 @_handles(*OPERATOR_TYPES)
 def _missing_node(ev, expr, frame):
     raise ValueError(f"no value for {expr}")

@@ -7,8 +7,9 @@ import pytest
 from dropout_theory.claims import check
 from dropout_theory.report import counterexample
 
-EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[2] / "examples" / "claims")
-                  .glob("*.toml"))
+#: literature.toml has its own test (tests/claims/test_literature.py): 38 claims, 1 minute
+EXAMPLES = sorted(p for p in (pathlib.Path(__file__).resolve().parents[2] / "examples" / "claims")
+                  .glob("*.toml") if p.stem != "literature")
 FAMILIES = {"basics", "bias_variance", "ridge", "batchnorm"}
 
 
@@ -27,7 +28,8 @@ def test_example_verdicts_match_their_comments(path):
     assert all(counterexample(v) is not None for v in wrong)
     text = path.read_text()
     for v in verdicts:  # the comment above each claim states the same verdict
-        said = {"holds": "holds", "refuted": "fails"}[v.identity.expected]
+        said = {"holds": "holds", "refuted": "fails",
+                "approximate": "approximate"}[v.identity.expected]
         assert f"expected verdict: {said}" in text or f"expected: {said}" in text
 
 

@@ -174,6 +174,34 @@ INVALID = {
     "code-inside-bernoulli": (_claim("cb", "E(m)", "1", {},
                                      {"m": "Bernoulli(__import__('os').getcwd())"}), [],
                               "claim 'cb': random 'm': parameter 1 of Bernoulli"),
+    # the constructs of issue 11: the same budgets as Sum, no code anywhere
+    "product-bound-d-to-the-6": (_claim("pr", "Product(1 + 1/j, (j, 1, d**6))", "1",
+                                        {"d": "dimension"}), [], "claim 'pr': lhs: Sum bound"),
+    "nested-products-over-budget": (_claim("pp", "E(Product(Product(Product(1 + z[i]*z[j]*z[k], "
+                                           "(k, 1, 100)), (j, 1, 100)), (i, 1, 100)))", "1", {},
+                                           {"z": "Normal(0, 1)[100]"}), [],
+                                    "claim 'pp': estimated work"),
+    "derivative-of-nested-sigmoids": (_claim("dd", "diff(sigmoid(sigmoid(sigmoid(sigmoid("
+                                             "sigmoid(x))))), x, 6)", "0", {"x": "real"}), [],
+                                      "claim 'dd': lhs: the derivative of order 3 has more"),
+    "derivative-order-10-to-the-9": (_claim("do", "diff(x, x, 1000000000)", "0",
+                                            {"x": "real"}), [], "the order of diff() must"),
+    "softmax-of-code": (_claim("sc", "softmax(__import__('os').getcwd())[1]", "0",
+                               {"d": "dimension", "w": "real[d]"}), [], "claim 'sc': lhs:"),
+    "approximation-order-1e9": (_claim("ao", "x", "x", {"x": "positive"},
+                                       extra='relation = "~"\norder = 1000000000\nin = "x"\n'),
+                                [], "claim 'ao': rhs: order must be"),
+    "big-o-of-code": (_claim("bo", "x", "x + O(__import__('os'))", {"x": "positive"}), [],
+                      "claim 'bo': rhs: unknown function"),
+    "assume-code": (_claim("ac", "x", "x", {"x": "real"},
+                           extra='assume = ["__import__(\'os\').getcwd() > 0"]\n'), [],
+                    "claim 'ac': assume 1: only the listed functions can be called"),
+    "assume-10000-premises": (_claim("am", "x", "x", {"x": "real"},
+                                     extra="assume = [" + ", ".join(['"x > 0"'] * 10000) + "]\n"),
+                              [], "claim 'am': assume must be a list of at most 16"),
+    "assume-hard-to-hit": (_claim("ah", "x", "x", {"x": "real"},
+                                  extra='assume = ["x > 1.9999"]\n'), [],
+                           "the premises are hard to hit"),
 }
 _OK = _claim("ok", "E(m*x/q)", "x", {"q": "keep", "x": "real"}, {"m": "Bernoulli(q)"})
 

@@ -22,7 +22,7 @@ def _with(**changes):
     ({"random": {"m": "Bernoulli(1.5)"}}, "Bernoulli probability must be in [0, 1], got 3/2"),
     ({"random": {"m": "Normal(0, -1)"}}, "standard deviation must be >= 0"),
     ({"random": {"m": "Uniform(1, 0)"}}, "Uniform(a, b) needs a < b"),
-    ({"random": {"m": "Poisson(q)"}}, "is not Bernoulli(q), Normal(mu, sigma) or Uniform(a, b)"),
+    ({"random": {"m": "Cauchy(q)"}}, "is not Bernoulli(q), Normal(mu, sigma), Uniform(a, b)"),
     ({"random": {"m": "Bernoulli(q)[k]"}}, "shape entry 'k' must be a positive integer"),
     ({"symbols": {"q": "keep", "x": "complex"}}, "symbol 'x': unknown domain 'complex'"),
     ({"symbols": {"q": "keep"}}, "undeclared name 'x'"),

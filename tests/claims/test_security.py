@@ -17,7 +17,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "dropout_theory" / "clai
 
 def _namespace():
     return Namespace(scalars={"q": sp.Symbol("q", positive=True), "x": sp.Symbol("x", real=True)},
-                     arrays={"w": (sp.IndexedBase("w", real=True), 1)})
+                     arrays={"w": (sp.IndexedBase("w", real=True), 1)},
+                     lengths={"w": sp.Integer(3)})
 
 
 def _payloads(sentinel):
@@ -45,6 +46,14 @@ def _payloads(sentinel):
         "w[open]", "w[0]", "w[q]", "w[1:2]", "q[1]", "await q", "yield q",
         "f'{q}'", "...", "None", "True", "x < q", "not q", "q and x",
         "sympify('x')", "S('x')", "Symbol('os')", "Function('f')(x)", "parse_expr('x')",
+        # the constructs of issue 11
+        f"softmax(__import__('os').system('touch {s}'))[1]", "softmax(w)", "softmax(w)[open]",
+        f"logsumexp(open('{s}', 'w'))", f"Product(x, (j, 1, open('{s}', 'w')))",
+        f"Product(open('{s}', 'w'), (j, 1, 2))", f"diff(open('{s}', 'w'), x)",
+        f"diff(x, open)", f"diff(x, x, open('{s}', 'w'))", "diff(x, x, 10**9)",
+        f"where(open('{s}', 'w') > 0, 1, 0)", f"where(x > 0, open('{s}', 'w'), 0)",
+        f"KroneckerDelta(open('{s}', 'w'), 1)", f"O(open('{s}', 'w'))", "O(x)",
+        f"1 if x > 0 else open('{s}', 'w')", f"(lambda: 1) if x > 0 else 0",
     ]
 
 
@@ -129,6 +138,23 @@ def test_fuzz_claim_like_text(text):
         result = parse_expression(text, _namespace())
     except ClaimError:
         return
+    assert isinstance(result, sp.Expr)
+
+
+_TOKENS = ["softmax(", "logsumexp(", "Product(", "Sum(", "KroneckerDelta(", "where(", "diff(",
+           "O(", "E(", " if ", " else ", "w", "x", "q", "j", "d", "[", "]", "(", ")", ",", "1",
+           "2", " > ", " + ", "*", "**", "(j, 1, 2)", "__import__", ".", "lambda:"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_TOKENS), max_size=16).map("".join))
+def test_fuzz_the_new_constructs(text):
+    """Token soup of issue 11's constructs: an expression or ClaimError, nothing else."""
+    try:
+        result = parse_expression(text, _namespace())
+    except ClaimError:
+        return
+    event("accepted")
     assert isinstance(result, sp.Expr)
 
 

@@ -293,8 +293,8 @@ def test_indices_out_of_range_and_missing_values_are_named():
         evaluate_ball(sp.Sum(w[i], (i, 1, d)), {"d": 2})
     with pytest.raises(ValueError, match="no value given for q"):
         evaluate(q_ + 1, {})
-    with pytest.raises(ValueError, match="cannot evaluate Piecewise numerically"):
-        evaluate(sp.Piecewise((a_, a_ > 0), (0, True)), {"a": 1.0})
+    with pytest.raises(ValueError, match="cannot evaluate gamma numerically"):
+        evaluate(sp.gamma(a_ + sp.Rational(1, 3)), {"a": 1.0})
     # masked-out positions of a triangular sum are never read
     triangle = sp.Sum(sp.Sum(x[i - j + 1], (j, 1, i)), (i, 1, d))
     assert evaluate(triangle, {"d": 3, "x": np.ones(3)}) == 6
@@ -343,3 +343,16 @@ def test_blocks_of_rows_and_index_pieces_give_the_same_exact_values(monkeypatch,
         ball = evaluate_ball(expr, {"d": size, "x": xv, "X": Xv}, random={"m": masks},
                              nodes=nodes)
         assert ball.mid.tolist() == expected.tolist() and np.all(ball.rad == 0), expr
+
+
+def test_piecewise_and_product():
+    """A conditional takes the piece whose condition holds and spans both where the condition
+    is undecided; a product over an index is multiplied out (an empty range is 1)."""
+    choice = sp.Piecewise((a_, a_ > 0), (-2 * a_, True))
+    assert evaluate(choice, {"a": 1.5}) == 1.5 and evaluate(choice, {"a": -1.0}) == 2.0
+    near = evaluate_ball(sp.Piecewise((1, a_ > sp.Rational(1, 3)), (0, True)),
+                         {"a": 1 / 3})  # 1/3 rounds: the condition is undecided
+    assert float(near.lo) <= 0.0 and float(near.hi) >= 1.0
+    product = sp.Product(1 + x[i], (i, 1, d))
+    assert evaluate(product, {"d": 3, "x": np.array([1.0, 2.0, 3.0])}) == 24.0
+    assert evaluate(product, {"d": 0, "x": np.array([1.0])}) == 1.0
