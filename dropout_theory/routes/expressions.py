@@ -20,6 +20,7 @@ from ..identity import ExpressionModel
 from ..sampling import (MAX_NODES, NORMAL_CORES, Node, clipped_normal_tail, enumerate_masks, gamma, gauss_rule,
                         probability_error)
 from ..symbolic.balls import Ball
+from ..symbolic.distributions import SUPPORT
 from ..symbolic.evaluate import evaluate_ball, work_estimate
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, P, Var, operator_nodes
 from .moments import EXACT_MAX_BITS, EXACT_MAX_OUTCOMES, Prepared, prepare
@@ -327,18 +328,19 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
 
 
 def _support(law, radius):
-    """A ball holding every value of one variable: Bernoulli [0, 1], Uniform [a, b]; a normal
-    one within ``radius`` standard deviations; ``None`` for another unbounded law."""
+    """A ball holding every value of one variable: its law's support
+    (:data:`~dropout_theory.symbolic.distributions.SUPPORT`, widened by its parameters'
+    rounding) where bounded, a normal one within ``radius`` standard deviations, ``None`` for
+    another unbounded law."""
     _, kind, params, shape = law
-    if kind == "Bernoulli":
-        lo, hi = 0.0, 1.0
-    elif kind == "Uniform":
-        (a, ra), (b, rb) = params
-        lo, hi = a - ra, b + rb
-    elif kind == "Normal":
+    if kind == "Normal":
         (mu, rm), (sd, rs) = params
         lo, hi = mu - rm - radius * (sd + rs), mu + rm + radius * (sd + rs)
     else:
+        slack = max((r for _, r in params), default=0.0)
+        lo, hi = SUPPORT[kind](*(m for m, _ in params))
+        lo, hi = lo - slack, hi + slack
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
     mid, rad = (lo + hi) / 2.0, (hi - lo) / 2.0
     rad = float(np.nextafter(rad + gamma(4) * (abs(mid) + rad), np.inf))
