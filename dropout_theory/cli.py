@@ -235,7 +235,8 @@ def _list(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        width = max([0] + [len(row["name"]) for row in rows])
+        width = max([len("statement")] + [len(row["name"]) for row in rows])
+        print(f"{'statement':{width}s} {'expected':11s} source")
         for row in rows:
             print(f"{row['name']:{width}s} {row['expected']:11s} {row['source']}")
     return 0

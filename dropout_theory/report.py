@@ -115,7 +115,8 @@ def render_text(verdicts, meta) -> str:
     lines = [f"seed {meta['seed']}, {meta['samples']} samples per Monte Carlo check, family-wise "
              f"alpha {meta['alpha']:g} over {meta['n_statistical_checks']} statistical checks "
              f"(critical |z| {meta['z_crit']['two_sided']:.2f} two-sided, "
-             f"{meta['z_crit']['one_sided']:.2f} one-sided)"]
+             f"{meta['z_crit']['one_sided']:.2f} one-sided)" if meta["n_statistical_checks"]
+             else f"seed {meta['seed']}, no statistical checks (every numeric check is exact)"]
     width = max([len("statement")] + [len(v.name) for v in verdicts])
     lines.append(f"{'statement':{width}s} {'expected':11s} {'verdict':12s} {'symbolic':12s} routes")
     for v in verdicts:
@@ -143,7 +144,18 @@ def render_text(verdicts, meta) -> str:
             lines.append(f"    low resolution: the {weakest.route} check at {weakest.label} point "
                          f"resolves only relative errors above {weakest.resolution:.0%} at "
                          f"{weakest.n_samples} samples (raise --samples for more)")
+    lines.append(summary_line(verdicts))
     return "\n".join(lines)
+
+
+def summary_line(verdicts) -> str:
+    """``79 statements: 61 holds, 13 fails, 5 approximate, 0 inconclusive; 79 as expected``."""
+    counts = ", ".join(f"{sum(v.verdict == w for v in verdicts)} {w}"
+                       for w in ("holds", "fails", "approximate", "inconclusive"))
+    stated = [v for v in verdicts if v.matches is not None]
+    expected = f"; {sum(bool(v.matches) for v in stated)} of {len(stated)} as expected" \
+        if stated else ""
+    return f"{len(verdicts)} statements: {counts}{expected}"
 
 
 #: a statement resting on numbers whose weakest sampled check cannot see a relative error

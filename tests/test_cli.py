@@ -56,6 +56,16 @@ def test_derive_prints_steps(capsys):
 def test_list(capsys):
     assert main(["list", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) >= 5
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.split()[:3] == ["statement", "expected", "source"]
+
+
+def test_verify_text_ends_with_a_summary_line(capsys):
+    assert main(["verify", "basics.backprop-mask", "basics.standard-scaling", "--samples",
+                 "4096", "--points", "1"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == ("2 statements: 2 holds, 0 fails, 0 approximate, 0 inconclusive; 2 of 2 as "
+                    "expected")
 
 
 @pytest.mark.parametrize("script", ["basics", "bias_variance"])
