@@ -72,6 +72,18 @@ def sizes_checked(verdict) -> dict:
     return result
 
 
+def true_instead(verdict) -> str | None:
+    """For a statement that fails with a confirmed symbolic refutation, what the engine
+    derived the left side to be (``rhs + residual``, factored), else ``None``."""
+    proof = verdict.routes[0].detail
+    if verdict.verdict != "fails" or verdict.symbolic != "refuted" or proof is None:
+        return None
+    try:
+        return str(sp.factor(sp.cancel(verdict.identity.rhs + proof.residual)))
+    except (TypeError, ValueError, sp.PolynomialError):
+        return str(verdict.identity.rhs + proof.residual)
+
+
 def statement_record(verdict) -> dict:
     identity = verdict.identity
     example, sizes = counterexample(verdict), sizes_checked(verdict)
@@ -83,6 +95,7 @@ def statement_record(verdict) -> dict:
             "sizes_checked": {k: v[0] for k, v in sizes.items()},
             "sizes_skipped": {k: v[1] for k, v in sizes.items() if v[1]},
             "counterexample": None if example is None else route_record(example),
+            "true_instead": true_instead(verdict),
             "routes": [route_record(r) for r in verdict.routes]}
 
 
@@ -139,6 +152,10 @@ def render_text(verdicts, meta) -> str:
                          + _evidence(example))
         if v.symbolic in ("refuted", "unconfirmed"):
             lines.append(f"    symbolic residual lhs - rhs = {v.routes[0].residual}")
+        instead = true_instead(v)
+        if instead is not None:
+            lines.append(f"    what is true instead: lhs = {instead}  (you wrote rhs = "
+                         f"{v.identity.rhs})")
         weakest = _weakest(v)
         if weakest is not None:
             lines.append(f"    low resolution: the {weakest.route} check at {weakest.label} point "

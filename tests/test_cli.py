@@ -86,3 +86,13 @@ def test_figures_are_byte_identical_on_rerun(tmp_path, capsys):
     assert first, "no figure was registered"
     for path in first:
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
+
+
+def test_a_refuted_statement_shows_what_is_true_instead(capsys):
+    # seed 000's Jensen gap x^2 p(1-p) (p = keep) applied to inverted dropout: the engine's
+    # derived gap is x^2 (1 - q)/q; a statement that holds has no such field
+    assert main(["verify", "jensen.quadratic-inverted-seed", "jensen.quadratic-inverted",
+                 "--samples", "4096", "--points", "1", "--json"]) == 0
+    records = {r["name"]: r for r in json.loads(capsys.readouterr().out)["statements"]}
+    assert records["jensen.quadratic-inverted-seed"]["true_instead"] == "-x**2*(q - 1)/q"
+    assert records["jensen.quadratic-inverted"]["true_instead"] is None
