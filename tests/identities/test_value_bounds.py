@@ -12,7 +12,7 @@ import pytest
 import dropout_theory.identities  # noqa: F401  (registers every family)
 from dropout_theory.identity import Approximation, MaskModel, drop_probability, registered
 from dropout_theory.network import bernoulli_mask
-from dropout_theory.sampling import gamma
+from dropout_theory.sampling import NORMAL_CORES, gamma
 
 
 def _bounded():
@@ -38,12 +38,16 @@ def test_simulated_values_lie_in_the_declared_value_bound(identity, model):
         drawn = bernoulli_mask((1000, k), drop, rng)
         masks = np.concatenate([np.zeros((1, k)), np.ones((1, k)), drawn,
                                 rng.integers(0, 2, (500, k))]).astype(drawn.dtype)
-        values = np.asarray(model.simulate(point, masks, rng.standard_normal(len(masks))),
-                            dtype=np.float64)
-        lo, hi = model.value_bound(point)
-        assert lo <= hi
-        scale = float(model.rounding_scale(point)) if model.rounding_scale else 0.0
-        # the routes' own rounding allowance of a simulated value (routes.moments)
-        rads = gamma(8 * k + 32) * (np.abs(values) + scale)
-        outside = (values + rads < lo) | (values - rads > hi)
-        assert not outside.any(), (identity.name, point, values[outside][:5], (lo, hi))
+        # a model with noise declares its range while |noise| <= radius: check it at every
+        # core the route uses, on noise spread over the core and at both of its ends
+        for core in NORMAL_CORES if model.noise_degree else (None,):
+            noise = rng.standard_normal(len(masks)) if core is None else \
+                np.concatenate([[-core, core], rng.uniform(-core, core, len(masks) - 2)])
+            values = np.asarray(model.simulate(point, masks, noise), dtype=np.float64)
+            lo, hi = model.value_bound(point) if core is None else model.value_bound(point, core)
+            assert lo <= hi
+            scale = float(model.rounding_scale(point)) if model.rounding_scale else 0.0
+            # the routes' own rounding allowance of a simulated value (routes.moments)
+            rads = gamma(8 * k + 32) * (np.abs(values) + scale)
+            outside = (values + rads < lo) | (values - rads > hi)
+            assert not outside.any(), (identity.name, point, core, values[outside][:5], (lo, hi))
