@@ -9,8 +9,8 @@ from ..routes import Context, run
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
 from ..sweeps import claim_value
 from ..sampling import gamma
-from ._common import (D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, unit_range, unit_scale,
-                      w, x)
+from ._common import (D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, unit_range,
+                      unit_scale, w, x)
 
 _WX = sp.Sum(w[i] * x[i], (i, 1, d))
 _WX2 = sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))

@@ -17,8 +17,8 @@ import numpy as np
 import sympy as sp
 
 from ..identity import ExpressionModel
-from ..sampling import (MAX_NODES, NORMAL_CORES, Node, clipped_normal_tail, enumerate_masks, gamma, gauss_rule,
-                        probability_error)
+from ..sampling import (MAX_NODES, NORMAL_CORES, Node, clipped_normal_tail, enumerate_masks,
+                        gamma, gauss_rule, probability_error)
 from ..symbolic.balls import Ball
 from ..symbolic.distributions import SUPPORT
 from ..symbolic.evaluate import evaluate_ball, work_estimate

@@ -8,10 +8,10 @@ the statistics). That test reports; a rejection must also pass a rigorous gate w
 columns' value ranges are known: every random statistic within its empirical Bernstein
 interval (valid for any distribution, :mod:`~dropout_theory.sampling.bounds`) at the check's
 false-alarm rate, and ``lhs - rhs`` evaluated over that box by ball arithmetic must still be
-rejected, else the check is ``unresolved`` (more samples would decide). A random statistic that never varied (an event rarer than ``1/n`` never
-drawn) makes a zero standard error that is no evidence: such a check is ``unresolved``. A
-statement about probabilities alone is judged by exact binomial intervals, valid for any
-count of events, none included.
+rejected, else the check is ``unresolved`` (more samples would decide). A random statistic
+that never varied (an event rarer than ``1/n`` never drawn) makes a zero standard error that
+is no evidence: such a check is ``unresolved``. A statement about probabilities alone is
+judged by exact binomial intervals, valid for any count of events, none included.
 """
 from __future__ import annotations
 
