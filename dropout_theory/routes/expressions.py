@@ -372,6 +372,8 @@ def _ranges(columns, laws, values):
 
 
 def _column_range(column, laws, values):
+    if isinstance(column, (sp.logic.boolalg.Boolean, sp.core.relational.Relational)):
+        return [(0.0, 1.0, 0.0, 0.0)]  # an event's indicator, whatever its variables
     reads = {str(getattr(s, "base", s)) for s in column.atoms(sp.Symbol, sp.Indexed)}
     normal = any(law[1] == "Normal" and law[0] in reads for law in laws)
     candidates = []
