@@ -186,7 +186,7 @@ def test_an_event_indicator_is_bounded_whatever_its_variables():
     # P(x > 0) of a normal x is the mean of an indicator in [0, 1]: E(2 m) + P(x > 0) = 1.6
     # (true: 1.5) is rejected rigorously, the true statement is not
     claims = load_identities({"claim": [
-        {"name": "mix", "lhs": "E(2*m) + P(x > 0)", "rhs": rhs,
+        {"name": f"mix-{rhs}", "lhs": "E(2*m) + P(x > 0)", "rhs": rhs,
          "random": {"m": "Bernoulli(1/2)", "x": "Normal(0, 1)"}} for rhs in ("1.6", "1.5")]})
     context = Context(root=0, n_samples=1 << 17, alpha=1e-6, n_checks=312, key="event-gate")
     wrong, true = (run("montecarlo", c, {}, c.rhs, context) for c in claims)
