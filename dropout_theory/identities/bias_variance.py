@@ -8,9 +8,8 @@ from ..plotting import FigureData, register_figure
 from ..routes import Context, run
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation
 from ..sweeps import claim_value
-from ..sampling import gamma
-from ._common import (D, P, Q, SIGMA, W, X, d, i, inverted_unit, p, q, sigma, unit_range,
-                      unit_scale, w, x)
+from ._common import (D, P, Q, SIGMA, W, X, Interval, d, i, inverted_unit, masked_unit, p, q,
+                      sigma, unit_scale, w, x)
 
 _WX = sp.Sum(w[i] * x[i], (i, 1, d))
 _WX2 = sp.Sum((w[i] * x[i]) ** 2, (i, 1, d))
@@ -45,12 +44,9 @@ def _error_against_noisy_target(point, y_hat, noise):
 
 def _error_bound(point, y_hat, radius):
     """The squared error's range while |noise| <= radius, from yhat's range ``y_hat``."""
-    target = float(point["w"] @ point["x"])
-    slack = 1.0 + gamma(4 * len(point["x"]) + 16)
-    lo = (y_hat[0] - target - point["sigma"] * radius) * slack
-    hi = (y_hat[1] - target + point["sigma"] * radius) * slack
-    low = 0.0 if lo <= 0.0 <= hi else min(lo * lo, hi * hi)
-    return low, max(lo * lo, hi * hi) * slack
+    target = (Interval.exact(point["w"]) * Interval.exact(point["x"])).sum()
+    noise = point["sigma"] * Interval(-radius, radius)
+    return (y_hat - target - noise).square().bounds()
 
 
 def _naive_sim(point, masks, noise):
@@ -70,7 +66,7 @@ NAIVE = register(Identity(
     model=MaskModel(_naive_sim, lambda point: point["d"], "mean", noise_degree=2,
                     rounding_scale=lambda point: _error_scale(point, 1.0),
                     value_bound=lambda point, r: _error_bound(
-                        point, unit_range({**point, "q": 1.0}), r)),
+                        point, masked_unit(point["w"], point["x"], point, inverted=False), r)),
     probability="p", wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
 
@@ -89,7 +85,8 @@ register(Identity(
     derive=lambda: _squared_error(q, q),
     model=MaskModel(_inverted_sim, lambda point: point["d"], "mean", noise_degree=2,
                     rounding_scale=lambda point: _error_scale(point, point["q"]),
-                    value_bound=lambda point, r: _error_bound(point, unit_range(point), r)),
+                    value_bound=lambda point, r: _error_bound(
+                        point, masked_unit(point["w"], point["x"], point), r)),
     wrong_claims=lambda rhs: {"drop-noise-term": rhs - sigma ** 2},
 ))
 

@@ -203,12 +203,11 @@ def _predictive_sim(point, masks, noise):
 
 def _predictive_range(point, radius) -> tuple:
     """A pass's range plus the likelihood noise's, ``noise / sqrt(tau)``, while ``|noise| <=
-    radius`` (widened by 1e-12 for the rounding of tau)."""
-    tau = (1.0 - drop_probability(point)) * point["ell"] ** 2 / (2 * point["N"]
-                                                                 * point["lambda"])
-    noise = radius / np.sqrt(tau) * (1.0 + 1e-12)
-    lo, hi = _readout_range(point)
-    return lo - noise, hi + noise
+    radius``."""
+    tau = keep_probability(point) * Interval.exact(point["ell"]).square() \
+        / (2 * point["N"] * point["lambda"])
+    noise = Interval(-radius, radius) / tau.increasing(np.sqrt)
+    return (masked_unit(point["w"], point["h"], point) + point["b"] + noise).bounds()
 
 
 def _predictive_model():

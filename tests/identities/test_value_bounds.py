@@ -4,7 +4,8 @@ The Monte Carlo route's rigorous gate rests on these declarations (a wrong one w
 rejection look rigorous when it is not); the routes check every value they draw, and this
 test checks each declaration on its own at stratified typical points, on masks drawn at the
 point's keep rate, on uniformly random masks (patterns too rare to be drawn at q near 1) and
-on the extreme masks (all kept, all dropped), where linear bounds are attained.
+on the extreme masks (all kept, all dropped), where linear bounds are attained, and at the
+domain edges.
 """
 import numpy as np
 import pytest
@@ -33,7 +34,11 @@ def test_some_models_declare_a_value_bound():
 @pytest.mark.parametrize("identity,model", BOUNDED, ids=[i.name for i, _ in BOUNDED])
 def test_simulated_values_lie_in_the_declared_value_bound(identity, model):
     rng = np.random.default_rng(20261129)
-    for point in identity.draw_points(rng, 3):
+    typical = identity.draw_points(rng, 3)
+    # the domain edges too (q = 1: a bound's rounding must stay inside sqrt's domain there)
+    edges = [p for label, p in identity.extra_points(typical[0], proved=True, rng=rng)
+             if label.startswith("edge")]
+    for point in typical + edges:
         k, drop = int(model.n_masks(point)), drop_probability(point)
         drawn = bernoulli_mask((1000, k), drop, rng)
         masks = np.concatenate([np.zeros((1, k)), np.ones((1, k)), drawn,

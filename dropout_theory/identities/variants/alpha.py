@@ -7,8 +7,6 @@ both, which reduce to Klambauer's constants at ``mu = 0``, ``nu = 1``. ``AlphaDr
 those constants, so its output has mean 0 and variance 1 for a standard-normal input, but
 not for a constant input (seed 002 states the property without the input's law).
 """
-import math
-
 import numpy as np
 import sympy as sp
 
@@ -105,15 +103,21 @@ def _scale(point):
     return a * (6.0 + abs(point.get("c", 0.0)) + 2.0 * abs(ALPHA_PRIME))
 
 
-def _constant_range(point) -> tuple:
-    """A constant input takes two values: ``a c + b`` kept, ``a alpha' + b`` dropped."""
+def _output_range(point, inputs) -> tuple:
+    """AlphaDropout's outputs for inputs in the interval ``inputs``: ``a x + b`` kept,
+    ``a alpha' + b`` dropped (``a``, ``b`` the layer's affine fix), rounded outward."""
     if drop_probability(point) == 1.0:
         return 0.0, 0.0  # the layer returns zeros
     keep = keep_probability(point)
     a = 1.0 / (keep + Interval.exact(ALPHA_PRIME).square() * keep * (1.0 - keep)).increasing(
         np.sqrt)
     b = -(a * (1.0 - keep) * ALPHA_PRIME)
-    return Interval.hull(a * point["c"] + b, a * ALPHA_PRIME + b).bounds()
+    return Interval.hull(a * inputs + b, a * ALPHA_PRIME + b).bounds()
+
+
+def _constant_range(point) -> tuple:
+    """A constant input takes two values: ``a c + b`` kept, ``a alpha' + b`` dropped."""
+    return _output_range(point, Interval.exact(point["c"]))
 
 
 def _normal_input(point, masks, noise):
@@ -123,16 +127,8 @@ def _normal_input(point, masks, noise):
 
 
 def _normal_input_bound(point, radius):
-    """AlphaDropout's output range while the input stays within ``radius``: a x + b kept,
-    a alpha' + b dropped (a, b the layer's affine fix), rounded outward."""
-    drop = drop_probability(point)
-    if drop == 1.0:
-        return 0.0, 0.0
-    a = 1.0 / math.sqrt((1.0 - drop) + ALPHA_PRIME ** 2 * (1.0 - drop) * drop)
-    shift = -a * drop * ALPHA_PRIME
-    lo, hi = min(-a * radius, a * ALPHA_PRIME) + shift, max(a * radius, a * ALPHA_PRIME) + shift
-    slack = 1e-12 * (abs(lo) + abs(hi) + 1.0)
-    return lo - slack, hi + slack
+    """AlphaDropout's output range while the standard-normal input stays within ``radius``."""
+    return _output_range(point, Interval(-radius, radius))
 
 
 def _constant_input(point, masks, noise):

@@ -111,9 +111,9 @@ def _fourth_scale(point):
 
 def _gauss_bound(point, radius):
     """``(x sd z)^4`` lies in ``[0, (|x| sd radius)^4]`` while ``|z| <= radius``."""
-    drop = drop_probability(point)
-    sd = np.sqrt(drop / (1.0 - drop))
-    return 0.0, float((abs(point["x"]) * sd * radius) ** 4) * (1.0 + 1e-12)
+    # p/q >= 0: relu keeps its outward-rounded lower end (-0 at q = 1) inside sqrt's domain
+    sd = (drop_probability(point) / keep_probability(point)).relu().increasing(np.sqrt)
+    return (point["x"] * sd * Interval(-radius, radius)).square().square().bounds()
 
 
 _GAUSS_MODEL = MaskModel(_gauss_unit, lambda point: 0, "mean", noise_degree=4,
