@@ -95,8 +95,8 @@ def _check_seed(args) -> None:
         raise ValueError(f"--seed must be below 2**63, got {str(args.seed)[:40]}")
 
 
-def _check_run_options(args) -> None:
-    _check_seed(args)
+def _check_sizes(args) -> None:
+    """``--samples`` and ``--points``, shared by every command that runs checks."""
     check_positive_int(args.samples, name="--samples")
     check_positive_int(args.points, name="--points")
     if args.samples < 2 * N_BATCHES:
@@ -106,6 +106,11 @@ def _check_run_options(args) -> None:
         raise ValueError(f"--samples must be at most {MAX_SAMPLES}, got {str(args.samples)[:40]}")
     if args.points > MAX_POINTS:
         raise ValueError(f"--points must be at most {MAX_POINTS}, got {str(args.points)[:40]}")
+
+
+def _check_run_options(args) -> None:
+    _check_seed(args)
+    _check_sizes(args)
     if not MIN_ALPHA <= args.alpha < 1.0 or math.isnan(args.alpha):
         raise ValueError(f"--alpha must be a false-alarm rate in [{MIN_ALPHA:g}, 1), got "
                          f"{args.alpha!r}")
@@ -151,11 +156,10 @@ def _calibrate(args) -> int:
     from .calibrate import WORST_CASES, calibrate, render
     from .claims import load_identities
     from .registry import select
-    for name in ("--seeds", "--samples", "--points"):
-        check_positive_int(getattr(args, name[2:]), name=name)
-    if args.samples > MAX_SAMPLES or args.points > MAX_POINTS:
-        raise ValueError(f"--samples must be at most {MAX_SAMPLES} and --points at most "
-                         f"{MAX_POINTS}, got {args.samples} and {args.points}")
+    check_positive_int(args.seeds, name="--seeds")
+    if args.seeds < 2:
+        raise ValueError(f"--seeds must be at least 2 (a rate needs two runs), got {args.seeds}")
+    _check_sizes(args)
     worst = load_identities({"claim": WORST_CASES}) if args.cases != "registry" else []
     wanted = [n for n in args.names if not any(n in (w.name, w.family) for w in worst)]
     identities = [] if args.cases == "worst" or (args.names and not wanted) else \
