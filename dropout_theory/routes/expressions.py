@@ -23,7 +23,7 @@ from ..symbolic.balls import Ball
 from ..symbolic.distributions import SUPPORT
 from ..symbolic.evaluate import evaluate_ball, work_estimate
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, P, Var, operator_nodes
-from .moments import EXACT_MAX_BITS, EXACT_MAX_OUTCOMES, Prepared, prepare
+from .moments import EXACT_MAX_BITS, EXACT_MAX_OUTCOMES, PILOT_SEED, Prepared, pilot_center, prepare
 
 __all__ = ["polynomial_degree", "MAX_UNROLLED"]
 
@@ -33,9 +33,8 @@ MAX_UNROLLED = 4096
 EXACT_MAX_ELEMENTS = 1 << 24
 #: most random array elements drawn at once (the rows of a chunk are drawn in blocks)
 DRAW_ELEMENTS = 1 << 21
-#: draws of the pilot sample that centres a variance: odd, so a two-valued argument is never
-#: centred exactly between its values (its square would be constant, which the Monte Carlo
-#: route cannot tell from an event never drawn)
+#: draws of the pilot sample that centres a claim's Var/Cov (odd: see ``moments.PILOT_SEED``;
+#: fewer than a mask model's, each draw evaluates expressions in ball arithmetic)
 PILOT_ROWS = 255
 
 
@@ -256,7 +255,7 @@ def _as_means(exprs, laws, values):
     found = [n for n in operator_nodes(*exprs) if isinstance(n, (Var, Cov))]
     if not found:
         return exprs
-    rng = np.random.default_rng(0x9E3779B9)  # the pilot's own stream, never a check's
+    rng = np.random.default_rng(PILOT_SEED)
     env = {law[0]: _sample(law, rng, PILOT_ROWS) for law in laws}
     mapping = {}
     for node in found:
@@ -264,12 +263,10 @@ def _as_means(exprs, laws, values):
         for arg in (node.args if isinstance(node, Cov) else node.args * 2):
             try:
                 with np.errstate(all="ignore"):
-                    pilot = _evaluate_columns([arg], values, env, PILOT_ROWS)[0][:, 0]
-                value = float(pilot[np.isfinite(pilot)].mean()) if np.isfinite(pilot).any() \
-                    else 0.0
+                    value = pilot_center(_evaluate_columns([arg], values, env, PILOT_ROWS)[0])
             except (ValueError, ArithmeticError):
                 value = 0.0
-            centered.append(arg - (sp.Rational(value) if math.isfinite(value) else 0))
+            centered.append(arg - sp.Rational(value))  # pilot_center is always finite
         mapping[node] = E(centered[0] * centered[1]) - E(centered[0]) * E(centered[1])
     return [e.xreplace(mapping) for e in exprs]
 

@@ -156,18 +156,26 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
                               _ranges(bounds, model.noise_degree, center, variance))
 
 
-#: rows of the pilot sample that centres a variance: odd, so a two-valued x is never centred
+#: the pilot sample that centres a variance (here and for a claim's Var/Cov) has its own
+#: stream, never a check's, and an odd number of rows, so a two-valued x is never centred
 #: exactly between its values (its square column would be constant, which the Monte Carlo
 #: route cannot tell from an event never drawn)
+PILOT_SEED = 0x9E3779B9
 PILOT_ROWS = 1023
 
 
-def _pilot_mean(model, point, k, drop) -> float:
-    rng = np.random.default_rng(0x9E3779B9)  # the pilot's own stream, never a check's
-    values = np.asarray(model.simulate(point, bernoulli_mask((PILOT_ROWS, k), drop, rng),
-                                       rng.standard_normal(PILOT_ROWS)), dtype=np.float64)
-    center = float(np.mean(values[np.isfinite(values)])) if np.isfinite(values).any() else 0.0
+def pilot_center(values) -> float:
+    """The mean of a pilot sample's finite values (0 when there are none)."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    center = float(finite.mean()) if finite.size else 0.0
     return center if math.isfinite(center) else 0.0
+
+
+def _pilot_mean(model, point, k, drop) -> float:
+    rng = np.random.default_rng(PILOT_SEED)
+    return pilot_center(model.simulate(point, bernoulli_mask((PILOT_ROWS, k), drop, rng),
+                                       rng.standard_normal(PILOT_ROWS)))
 
 
 def _value_bounds(identity, model, point) -> list:
