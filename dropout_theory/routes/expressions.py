@@ -344,52 +344,43 @@ def _support(law, radius):
     return Ball(np.full((1,) + shape, mid), np.full((1,) + shape, rad))
 
 
-def _normal_tail(column, laws, reads, magnitude, core):
-    """``(bias, escape)`` of a column polynomial in its normal variables, clipped to
-    ``core`` standard deviations (:func:`~dropout_theory.sampling.clipped_normal_tail`);
-    ``None`` when a normal variable enters non-polynomially."""
-    normal = [law for law in laws if law[1] == "Normal" and law[0] in reads]
-    if not normal:
-        return 0.0, 0.0
-    degree = sum(polynomial_degree(column, law[0]) for law in normal)
-    if math.isinf(degree):
-        return None
-    entries = sum(max(int(np.prod(law[3])), 1) for law in normal)
-    return clipped_normal_tail(magnitude, int(degree), entries, core)
-
-
 def _ranges(columns, laws, values):
     """Per column, candidates ``(lo, hi, bias, escape)``, one per core in ``NORMAL_CORES``:
     an interval holding its values while every normal entry stays within the core (ball
     arithmetic over the variables' supports), the bound on the mean's shift by that clipping
-    and the probability that one sample is clipped (one candidate with both 0 when no normal
-    variable is read); ``None`` where a variable it reads is unbounded otherwise, or a
+    and the probability that one sample is clipped
+    (:func:`~dropout_theory.sampling.clipped_normal_tail`; one candidate with both 0 when no
+    normal variable is read); ``None`` where a variable it reads is unbounded otherwise, or a
     normal one enters non-polynomially."""
-    return [_column_range(column, laws, values) for column in columns]
+    supports = {core: {law[0]: _support(law, core) for law in laws} for core in NORMAL_CORES}
+    return [_column_range(column, laws, values, supports) for column in columns]
 
 
-def _column_range(column, laws, values):
+def _column_range(column, laws, values, supports):
     if isinstance(column, (sp.logic.boolalg.Boolean, sp.core.relational.Relational)):
         return [(0.0, 1.0, 0.0, 0.0)]  # an event's indicator, whatever its variables
     reads = {str(getattr(s, "base", s)) for s in column.atoms(sp.Symbol, sp.Indexed)}
-    normal = any(law[1] == "Normal" and law[0] in reads for law in laws)
+    normal = [law for law in laws if law[1] == "Normal" and law[0] in reads]
+    degree = sum(polynomial_degree(column, law[0]) for law in normal)
+    if math.isinf(degree):
+        return None
+    entries = sum(max(int(np.prod(law[3])), 1) for law in normal)
     candidates = []
     for core in NORMAL_CORES if normal else NORMAL_CORES[:1]:
-        supports = {law[0]: _support(law, core) for law in laws}
-        if any(supports[name] is None for name in reads & set(supports)):
+        support = supports[core]
+        if any(support[name] is None for name in reads & set(support)):
             return None
         try:
             with np.errstate(all="ignore"):
-                ball = evaluate_ball(column, values, random={k: v for k, v in supports.items()
+                ball = evaluate_ball(column, values, random={k: v for k, v in support.items()
                                                              if v is not None})
             lo, hi = float(np.min(ball.lo)), float(np.max(ball.hi))
         except (ValueError, ArithmeticError):
             return None
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return None
-        tail = _normal_tail(column, laws, reads, max(abs(lo), abs(hi), 1e-300), core)
-        if tail is None:
-            return None
+        tail = clipped_normal_tail(max(abs(lo), abs(hi), 1e-300), int(degree), entries,
+                                   core) if normal else (0.0, 0.0)
         candidates.append((lo, hi, *tail))
     return candidates
 
