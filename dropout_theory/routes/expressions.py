@@ -31,7 +31,7 @@ __all__ = ["polynomial_degree", "MAX_UNROLLED"]
 MAX_UNROLLED = 4096
 #: most array elements the exact route materialises (outcomes times entries)
 EXACT_MAX_ELEMENTS = 1 << 24
-#: most random array elements drawn at once (the rows of a chunk are drawn in blocks)
+#: most random array elements drawn at once (a Monte Carlo block is drawn in pieces this large)
 DRAW_ELEMENTS = 1 << 21
 #: draws of the pilot sample that centres a claim's Var/Cov (odd: see ``moments.PILOT_SEED``;
 #: fewer than a mask model's, each draw evaluates expressions in ball arithmetic)
