@@ -54,6 +54,10 @@ def _unroll(expr, values):
     if not isinstance(expr, sp.Sum):
         return expr.func(*args) if args else expr
     body = args[0]
+    linear = _linear_in_means(body)
+    if linear is not None:  # Sum(E(f_i)) = E(Sum(f_i)): one node, its Sum vectorized
+        inside, rest = linear
+        return E(sp.Sum(inside, *expr.limits)) + sp.Sum(rest, *expr.limits)
     for index, lo, hi in expr.limits:  # innermost first
         low, high = _bound(lo, values), _bound(hi, values)
         sign, span = (1, range(low, high + 1)) if high >= low - 1 else \
@@ -63,6 +67,24 @@ def _unroll(expr, values):
                              f"terms (at most {MAX_UNROLLED}): {expr}")
         body = sign * sp.Add(*[body.xreplace({index: sp.Integer(k)}) for k in span])
     return body
+
+
+def _linear_in_means(body):
+    """``(sum_j c_j f_j, c_0)`` when ``body = sum_j c_j E(f_j) + c_0`` with coefficients free
+    of operator nodes (expectation is linear, so a Sum of it is the expectation of a Sum);
+    ``None`` for a body with a Var, Cov or P, or nonlinear in its means."""
+    nodes = operator_nodes(body)
+    if not nodes or not all(isinstance(n, E) for n in nodes):
+        return None
+    stand_ins = [sp.Dummy(f"mean{k}") for k in range(len(nodes))]
+    flat = body.xreplace(dict(zip(nodes, stand_ins)))
+    if flat.has(*OPERATOR_TYPES):
+        return None
+    coefficients = [sp.diff(flat, s) for s in stand_ins]
+    if any(c.has(*stand_ins) for c in coefficients):
+        return None
+    rest = flat.xreplace({s: sp.Integer(0) for s in stand_ins})
+    return sp.Add(*[c * n.args[0] for c, n in zip(coefficients, nodes)]), rest
 
 
 def polynomial_degree(expr, name: str) -> float:
@@ -394,10 +416,31 @@ def _hessian(difference, found: tuple):
     return _hessian_in(difference.xreplace(dict(zip(found, stats))), stats)
 
 
+#: most non-zero second derivatives derived for one statement; beyond it the curvature is
+#: taken as unbounded (the Monte Carlo route can then only say agrees or unresolved)
+MAX_HESSIAN_ENTRIES = 4096
+
+
 @lru_cache(maxsize=256)
 def _hessian_in(g, stats: tuple):
-    hessian = {(j, k): sp.diff(g, a, b) for j, a in enumerate(stats)
-               for k, b in enumerate(stats) if k >= j}
+    """Term by term: a term of ``g`` (an Add) contributes only to the pairs of statistics it
+    reads, so a sum of K expectations costs K first derivatives, not K^2 second ones. Returns
+    ``None`` for the entries when more than :data:`MAX_HESSIAN_ENTRIES` pairs would be
+    derived (a dense Hessian of many statistics)."""
+    position = {s: k for k, s in enumerate(stats)}
+    hessian, pairs = {}, 0
+    for term in sp.Add.make_args(g):
+        reads = sorted((position[s] for s in term.free_symbols if s in position))
+        pairs += len(reads) * (len(reads) + 1) // 2
+        if pairs > MAX_HESSIAN_ENTRIES:
+            return stats, None
+        for j in reads:
+            first = sp.diff(term, stats[j])
+            if not first.free_symbols & set(stats):
+                continue
+            for k in reads:
+                if k >= j:
+                    hessian[(j, k)] = hessian.get((j, k), 0) + sp.diff(first, stats[k])
     return stats, {key: h for key, h in hessian.items() if h != 0}
 
 
@@ -405,6 +448,8 @@ def _curvature(difference, found, values):
     """``box -> (K, K)`` bounds on the second derivatives of ``lhs - rhs`` in the node values
     over the box (balls), or ``None`` when the sides are linear in them."""
     stats, hessian = _hessian(difference, tuple(found))
+    if hessian is None:
+        return lambda box: np.full((len(stats), len(stats)), np.inf)
     if not hessian:
         return None
 
