@@ -16,7 +16,7 @@ from pathlib import Path
 import sympy as sp
 
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
-from ..symbolic.distributions import Beta, Binomial, Exponential, Gamma, Poisson
+from ..symbolic.distributions import UNIT, Beta, Binomial, Exponential, Gamma, Poisson
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
 from .parser import (BIG_O, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
@@ -158,7 +158,25 @@ def _domains(table) -> dict:
     return result
 
 
-def _distribution(name: str, text, names: Namespace) -> RandomSpec:
+def _per_unit(where: str, kind: str, arg, shape: tuple, domains: dict):
+    """A Bernoulli rate given as a declared array (``Bernoulli(r)[d]`` with ``r = "keep[d]"``):
+    entry ``m[i]`` is kept with probability ``r[i]``. ``None`` when ``arg`` is not an array."""
+    if not (isinstance(arg, ast.Name) and arg.id in domains and domains[arg.id][1]):
+        return None
+    domain, own = domains[arg.id]
+    if kind != "Bernoulli":
+        raise ClaimError(f"{where}: a parameter per unit ({arg.id!r}) is supported for "
+                         f"Bernoulli only, not {kind}")
+    if domain not in ("keep", "probability"):
+        raise ClaimError(f"{where}: the per-unit rate {arg.id!r} must be declared \"keep[...]\" "
+                         f"or \"probability[...]\", not {domain!r}")
+    if own != shape:
+        raise ClaimError(f"{where}: the per-unit rate {arg.id!r} has shape {list(own)} but the "
+                         f"variable has shape {list(shape) or 'scalar'}; they must be equal")
+    return sp.IndexedBase(arg.id, real=True)[UNIT[:len(shape)]]
+
+
+def _distribution(name: str, text, names: Namespace, domains=None) -> RandomSpec:
     where = f"random {name!r}"
     if not isinstance(text, str):
         raise ClaimError(f"{where}: expected a string such as \"Bernoulli(q)\", got "
@@ -183,14 +201,21 @@ def _distribution(name: str, text, names: Namespace) -> RandomSpec:
     arity, _ = _DISTRIBUTIONS[kind]
     if len(node.args) != arity:
         raise ClaimError(f"{where}: {kind} takes {arity} parameter(s), got {len(node.args)}")
-    params = []
+    params, units = [], []
     for position, arg in enumerate(node.args, 1):
+        unit = _per_unit(where, kind, arg, shape, domains or {})
+        if unit is not None:
+            params.append(unit)
+            units.append(unit)
+            continue
         try:
             params.append(parse_expression(ast.unparse(arg), names, allow_operators=False))
         except ClaimError as exc:
             raise ClaimError(f"{where}: parameter {position} of {kind}: {exc}") from None
     params = tuple(params)
     for value in params:
+        if value in units:
+            continue
         if value.has(sp.Indexed) or any(n in names.random for n in map(str, value.free_symbols)):
             raise ClaimError(f"{where}: parameters must be numbers or declared scalar symbols, "
                              f"got {value}")
@@ -270,7 +295,7 @@ def _register(claim: Claim, table, signs=None) -> None:
         check_identifier(name, "random variable")
         if name in claim.domains:
             raise ClaimError(f"{name!r} is declared both in [claim.symbols] and [claim.random]")
-        spec = _distribution(name, text, names)
+        spec = _distribution(name, text, names, claim.domains)
         _, make = _DISTRIBUTIONS[spec.kind]
         dist = make(*spec.params)
         if spec.shape:

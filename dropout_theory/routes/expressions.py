@@ -20,7 +20,7 @@ from ..identity import ExpressionModel
 from ..sampling import (MAX_NODES, NORMAL_CORES, Node, clipped_normal_tail, enumerate_masks,
                         gamma, gauss_rule, probability_error)
 from ..symbolic.balls import Ball
-from ..symbolic.distributions import SUPPORT
+from ..symbolic.distributions import SUPPORT, UNIT
 from ..symbolic.evaluate import evaluate_ball, work_estimate
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, P, Var, operator_nodes
 from .moments import EXACT_MAX_BITS, EXACT_MAX_OUTCOMES, PILOT_SEED, Prepared, pilot_center, prepare
@@ -108,19 +108,34 @@ def polynomial_degree(expr, name: str) -> float:
     return math.inf
 
 
+def _per_unit(param, values, shape):
+    """A per-unit parameter's values at this point (``r[_unit1]``: the array ``r``), exact."""
+    name = str(param.base)
+    array = np.asarray(values[name], dtype=np.float64)
+    if array.shape != shape:
+        raise ValueError(f"the per-unit parameter {name} has shape {array.shape}, its variable "
+                         f"{shape}")
+    return array, 0.0
+
+
 def _law(variable, values):
     where = f"{variable.law} parameter"
+    shape = tuple(s if isinstance(s, int) else int(values[s]) for s in variable.shape)
     params = []
     for param in variable.params:
+        if param.has(*UNIT):
+            params.append(_per_unit(param, values, shape))
+            continue
         value = evaluate_ball(param, values)
         params.append((float(value.mid), float(value.rad)))
     mids = [m for m, _ in params]
-    if not all(math.isfinite(m) and math.isfinite(r) for m, r in params):
+    if not all(np.all(np.isfinite(m)) and math.isfinite(r) for m, r in params):
         raise ValueError(f"invalid {where}s {', '.join(map(str, variable.params))} of "
                          f"{variable.name}: not finite real numbers at this point")
-    if variable.law == "Bernoulli" and not 0.0 <= mids[0] <= 1.0:
-        raise ValueError(f"{where} {variable.params[0]} = {mids[0]:g} of {variable.name} is "
-                         f"outside [0, 1] at this point")
+    if variable.law == "Bernoulli" and not np.all((0.0 <= mids[0]) & (mids[0] <= 1.0)):
+        raise ValueError(f"{where} {variable.params[0]} = {np.min(mids[0]):g}..."
+                         f"{np.max(mids[0]):g} of {variable.name} is outside [0, 1] at this "
+                         f"point")
     if variable.law == "Normal" and mids[1] < 0:
         raise ValueError(f"{where} {variable.params[1]} (standard deviation of "
                          f"{variable.name}) is negative ({mids[1]:g}) at this point")
@@ -135,7 +150,6 @@ def _law(variable, values):
     if variable.law == "Uniform" and not mids[0] < mids[1]:
         raise ValueError(f"{where}s of {variable.name}: Uniform({mids[0]:g}, {mids[1]:g}) "
                          f"needs a < b")
-    shape = tuple(s if isinstance(s, int) else int(values[s]) for s in variable.shape)
     return variable.name, variable.law, params, shape
 
 
@@ -210,7 +224,13 @@ def _factor(law, entries, n_nodes):
     """One variable's exact outcomes: ``(arrays (S_v, *shape), weights (S_v,), rel_error)``
     (Bernoulli patterns, or a tensor Gauss rule over the entries)."""
     _, kind, params, shape = law
-    if kind == "Bernoulli":
+    if kind == "Bernoulli" and np.ndim(params[0][0]):  # a rate per unit
+        (bits, _), = enumerate_masks(len(entries), 0.5, chunk_bits=max(len(entries), 1))
+        rates = np.array([params[0][0][entry] for entry in entries])
+        probs = np.prod(np.where(bits == 1, rates, 1.0 - rates), axis=1)
+        points = Ball.exact(bits)
+        rel = gamma(2 * len(entries) + 4) + sum(probability_error(float(r)) for r in rates)
+    elif kind == "Bernoulli":
         (bits, probs), = enumerate_masks(len(entries), 1.0 - params[0][0],
                                          chunk_bits=max(len(entries), 1))
         points = Ball.exact(bits)

@@ -6,14 +6,19 @@ i.i.d. The engine never enumerates outcomes: it uses raw moments ``E[X^k]``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from math import comb, inf
 
 import sympy as sp
 from sympy.functions.combinatorial.numbers import stirling
 
 __all__ = ["Distribution", "Bernoulli", "Normal", "Uniform", "Exponential", "Gamma", "Beta",
-           "Poisson", "Binomial", "Moments", "RandomSpace", "SUPPORT"]
+           "Poisson", "Binomial", "Moments", "RandomSpace", "SUPPORT", "UNIT"]
+
+#: the entry a per-unit parameter is read at: ``m ~ Bernoulli(r)[d]`` (a keep rate per unit,
+#: Baldi & Sadowski 2013) is stored as ``Bernoulli(r[_unit1])``, and entry ``m[i]`` has the
+#: law ``Bernoulli(r[i])`` (:meth:`Distribution.at`); no user name starts with ``_``
+UNIT = sp.symbols("_unit1:5", integer=True, positive=True)
 
 
 class Distribution:
@@ -24,6 +29,22 @@ class Distribution:
 
     def describe(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _parameters(self):
+        return [f.name for f in fields(self) if isinstance(getattr(self, f.name), sp.Basic)]
+
+    @property
+    def per_unit(self) -> bool:
+        """True when a parameter is read per entry (``Bernoulli(r[_unit1])``)."""
+        return any(getattr(self, name).has(*UNIT) for name in self._parameters())
+
+    def at(self, indices) -> "Distribution":
+        """The law of the entry at ``indices``: per-unit parameters read there."""
+        if not self.per_unit:
+            return self
+        where = dict(zip(UNIT, indices))
+        return replace(self, **{name: getattr(self, name).xreplace(where)
+                                for name in self._parameters()})
 
 
 @dataclass(frozen=True)
@@ -237,7 +258,9 @@ class RandomSpace:
     def distribution(self, atom: sp.Expr) -> Distribution | None:
         """The distribution of a random atom (``x`` or ``m[i]``), or ``None`` if not random."""
         key = atom.base if isinstance(atom, sp.Indexed) else atom
-        return self.variables.get(key)
+        dist = self.variables.get(key)
+        return dist.at(atom.indices) if dist is not None and isinstance(atom, sp.Indexed) \
+            else dist
 
     def is_random(self, atom: sp.Expr) -> bool:
         """True when ``atom`` is a registered scalar or an entry of a registered array."""
@@ -254,5 +277,15 @@ class RandomSpace:
         for key, dist in self.variables.items():
             label = f"{key}[...]" if isinstance(key, sp.IndexedBase) else str(key)
             suffix = ", i.i.d. entries" if isinstance(key, sp.IndexedBase) else ""
+            if dist.per_unit:
+                shown = sp.symbols("i j k l")
+                dist, label, suffix = dist.at(shown), str(key[shown[:_rank(dist)]]), \
+                    ", independent entries"
             lines.append(f"{label} ~ {dist.describe()}{suffix}")
         return lines
+
+
+def _rank(dist: Distribution) -> int:
+    """How many indices a per-unit law reads (``r[_unit1, _unit2]``: 2)."""
+    return max(k + 1 for k, u in enumerate(UNIT)
+               if any(getattr(dist, n).has(u) for n in dist._parameters()))

@@ -65,8 +65,10 @@ def _index_delta(first: sp.Expr, other: sp.Expr) -> sp.Expr:
     return sp.Mul(*[sp.KroneckerDelta(a, b) for a, b in zip(first.indices, other.indices)])
 
 
-def _group_expectation(factors: list, dist) -> list[sp.Expr]:
-    """E of a product of powers of entries of one i.i.d. array, as a list of addends."""
+def _group_expectation(factors: list, space: RandomSpace) -> list[sp.Expr]:
+    """E of a product of powers of entries of one array of independent entries, as a list of
+    addends (a block of equal indices has the law of its first entry: a per-unit rate is
+    read there)."""
     addends = []
     for pi in _partitions(len(factors)):
         value = sp.Integer(1)
@@ -74,7 +76,8 @@ def _group_expectation(factors: list, dist) -> list[sp.Expr]:
             first = factors[block[0]][0]
             for a in block[1:]:
                 value *= _index_delta(first, factors[a][0])
-            value *= _joint_cumulant([factors[a][1] for a in block], dist.moment)
+            value *= _joint_cumulant([factors[a][1] for a in block],
+                                     space.distribution(first).moment)
         if value != 0:
             addends.append(value)
     return addends
@@ -128,7 +131,7 @@ def _term_expectation(term: Term, space: RandomSpace) -> list[Term]:
                                f"a non-polynomial expression")
         else:
             deterministic.append(factor)
-    options = [_group_expectation(factors, space.variables[key]) for key, factors in groups.items()]
+    options = [_group_expectation(factors, space) for factors in groups.values()]
     result = [sp.Mul(*deterministic)]
     for addends in options:
         result = [r * a for r in result for a in addends]

@@ -9,6 +9,7 @@ from dropout_theory.claims import ClaimError, check
 FAST = {"n_samples": 1 << 14, "n_points": 2}
 MASK = {"q": "keep", "x": "real"}
 VECTOR = {"q": "keep", "d": "dimension", "w": "real[d]", "x": "real[d]"}
+UNITS = {"d": "dimension", "w": "real[d]", "x": "real[d]", "r": "keep[d]"}
 
 
 def _claim(name, lhs, rhs, symbols=None, random=None, **extra):
@@ -110,6 +111,21 @@ PAIRS = {
     "binomial": (
         _claim("bin", "Var(k)", "5*q*(1 - q)", {"q": "keep"}, {"k": "Binomial(5, q)"}),
         _claim("bin-twin", "Var(k)", "5*q", {"q": "keep"}, {"k": "Binomial(5, q)"}), "holds"),
+    # Baldi & Sadowski 2013 eq. 11: a keep rate per unit; the twin uses the mean rate
+    "per-unit-rate": (
+        _claim("unit", "Var(Sum(w[i]*m[i]*x[i], (i, 1, d)))",
+               "Sum(w[i]**2*r[i]*(1 - r[i])*x[i]**2, (i, 1, d))", UNITS,
+               {"m": "Bernoulli(r)[d]"}),
+        _claim("unit-twin", "Var(Sum(w[i]*m[i]*x[i], (i, 1, d)))",
+               "Sum(w[i]**2*x[i]**2, (i, 1, d))*Sum(r[j]*(1 - r[j]), (j, 1, d))/d", UNITS,
+               {"m": "Bernoulli(r)[d]"}), "holds"),
+    "per-unit-rate-relu": (  # no moment rule: decided by enumeration and sampling
+        _claim("unit-relu", "E(Max(m[1]*x[1] + m[2]*x[2], 0))",
+               "r[1]*r[2]*Max(x[1] + x[2], 0) + r[1]*(1 - r[2])*Max(x[1], 0)"
+               " + (1 - r[1])*r[2]*Max(x[2], 0)", UNITS, {"m": "Bernoulli(r)[d]"}),
+        _claim("unit-relu-twin", "E(Max(m[1]*x[1] + m[2]*x[2], 0))",
+               "r[1]*r[2]*Max(x[1] + x[2], 0) + r[1]*Max(x[1], 0) + r[2]*Max(x[2], 0)",
+               UNITS, {"m": "Bernoulli(r)[d]"}), "holds"),
 }
 
 
@@ -216,6 +232,12 @@ REFUSED = {
                                     {"k": "Binomial(t, 1/2)"}), "integer literal"),
     "binomial-huge-trials": (_claim("b2", "E(k)", "1", {}, {"k": "Binomial(10**9, 1/2)"}),
                              "integer literal"),
+    "per-unit-not-bernoulli": (_claim("u1", "E(z[1])", "1", UNITS, {"z": "Normal(r, 1)[d]"}),
+                               "Bernoulli only"),
+    "per-unit-real-rate": (_claim("u2", "E(m[1])", "w[1]", UNITS, {"m": "Bernoulli(w)[d]"}),
+                           "must be declared \"keep[...]\""),
+    "per-unit-shape-differs": (_claim("u3", "E(m[1])", "r[1]", {**UNITS, "n": "dimension"},
+                                      {"m": "Bernoulli(r)[n]"}), "must be equal"),
     "interval-reversed": (_claim("i1", "x", "x", {"x": "real(2, 1)"}), "needs a < b"),
     "interval-not-numbers": (_claim("i2", "x", "x", {"x": "real(a, 1)"}), "unknown domain"),
     "expected-approximate-exact-claim": (_claim("e1", "x", "x", {"x": "real"},
