@@ -32,6 +32,8 @@ _MAX_DEPTH = 60
 MAX_EXPONENT = 16
 #: largest literal Sum bound: sums are expanded term by term at each numeric point
 MAX_SUM_BOUND = 1000
+#: largest shift of an index (``m[i + 1]``, ``x[d - 2]``)
+MAX_INDEX_SHIFT = 16
 #: sizes are drawn from 1 to MAX_SIZE, small enough for exact enumeration, large enough to
 #: expose size-dependent errors such as d versus d - 1
 MAX_SIZE = 4
@@ -220,8 +222,16 @@ class _Builder:
             return self.names.scalars[node.id]
         if isinstance(node, ast.Constant) and type(node.value) is int and node.value >= 1:
             return sp.Integer(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) \
+                and isinstance(node.right, ast.Constant) and type(node.right.value) is int \
+                and 0 < node.right.value <= MAX_INDEX_SHIFT \
+                and isinstance(node.left, ast.Name):  # m[i + 1], x[d - 1]
+            base = self._index(node.left)
+            shift = node.right.value if isinstance(node.op, ast.Add) else -node.right.value
+            return base + shift
         raise ClaimError(f"an index must be a Sum index, a dimension or a positive integer, "
-                         f"not {_describe(node)}")
+                         f"optionally plus or minus an integer up to {MAX_INDEX_SHIFT} "
+                         f"(m[i + 1]), not {_describe(node)}")
 
     def _Call(self, node):
         if not isinstance(node.func, ast.Name):

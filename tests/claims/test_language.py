@@ -119,6 +119,13 @@ PAIRS = {
         _claim("unit-twin", "Var(Sum(w[i]*m[i]*x[i], (i, 1, d)))",
                "Sum(w[i]**2*x[i]**2, (i, 1, d))*Sum(r[j]*(1 - r[j]), (j, 1, d))/d", UNITS,
                {"m": "Bernoulli(r)[d]"}), "holds"),
+    "index-shift": (  # neighbouring units, m[i + 1]; Var's d = 1 edge is an empty sum
+        _claim("pairs", "Var(Sum(m[i]*m[i + 1], (i, 1, d - 1)))",
+               "q**2*(1 - q)*((d - 1) + q*(3*d - 5) + 2*q*KroneckerDelta(d, 1))",
+               {"q": "keep", "d": "dimension"}, {"m": "Bernoulli(q)[d]"}),
+        _claim("pairs-twin", "Var(Sum(m[i]*m[i + 1], (i, 1, d - 1)))",
+               "(d - 1)*q**2*(1 - q**2)", {"q": "keep", "d": "dimension"},
+               {"m": "Bernoulli(q)[d]"}), "holds"),
     "per-unit-rate-relu": (  # no moment rule: decided by enumeration and sampling
         _claim("unit-relu", "E(Max(m[1]*x[1] + m[2]*x[2], 0))",
                "r[1]*r[2]*Max(x[1] + x[2], 0) + r[1]*(1 - r[2])*Max(x[1], 0)"
@@ -238,6 +245,12 @@ REFUSED = {
                            "must be declared \"keep[...]\""),
     "per-unit-shape-differs": (_claim("u3", "E(m[1])", "r[1]", {**UNITS, "n": "dimension"},
                                       {"m": "Bernoulli(r)[n]"}), "must be equal"),
+    "index-shift-huge": (_claim("x1", "x[i + 17]", "0", {"d": "dimension", "x": "real[d]"}),
+                         "up to 16"),
+    "index-shift-of-a-shift": (_claim("x2", "Sum(x[i + 1 + 1], (i, 1, d - 2))", "0",
+                                      {"d": "dimension", "x": "real[d]"}), "up to 16"),
+    "index-shift-out-of-range": (_claim("x3", "Sum(x[i + 1], (i, 1, d))", "0",
+                                        {"d": "dimension", "x": "real[d]"}), "out of range"),
     "interval-reversed": (_claim("i1", "x", "x", {"x": "real(2, 1)"}), "needs a < b"),
     "interval-not-numbers": (_claim("i2", "x", "x", {"x": "real(a, 1)"}), "unknown domain"),
     "expected-approximate-exact-claim": (_claim("e1", "x", "x", {"x": "real"},
