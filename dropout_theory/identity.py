@@ -198,6 +198,9 @@ class Identity:
     assumptions: tuple = ()
     wrong_claims: Callable | None = None
     probability: str = "q"
+    #: a question (a claim without rhs): ``rhs`` is the engine's closed form of the left side,
+    #: and a statement that holds is reported ``derived``
+    question: bool = False
 
     def __post_init__(self):
         if not isinstance(self.model, MODELS):

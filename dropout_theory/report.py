@@ -15,12 +15,14 @@ import sympy as sp
 
 from . import routes
 from .registry import select
+from .symbolic.budget import time_limit
 
 __all__ = ["SCHEMA", "to_json", "render_text", "derivation_text", "print_family",
            "counterexample", "measured_order", "sizes_checked"]
 
 SCHEMA = "dropout-theory/verdicts/2"
-VERDICTS = ("holds", "fails", "approximate", "inconclusive")
+#: ``derived``: a question's (a claim without rhs) closed form, proved and checked by numbers
+VERDICTS = ("holds", "derived", "fails", "approximate", "inconclusive")
 
 
 def _clean(value):
@@ -78,10 +80,15 @@ def true_instead(verdict) -> str | None:
     proof = verdict.routes[0].detail
     if verdict.verdict != "fails" or verdict.symbolic != "refuted" or proof is None:
         return None
-    try:
-        return str(sp.factor(sp.cancel(verdict.identity.rhs + proof.residual)))
-    except (TypeError, ValueError, sp.PolynomialError):
-        return str(verdict.identity.rhs + proof.residual)
+    lhs = verdict.identity.rhs + proof.residual
+    forms = [lhs]
+    try:  # the engine's own form of lhs, and lhs factored (under the symbolic time limit)
+        with time_limit():
+            derived = verdict.identity.derive()
+        forms += [getattr(derived, "result", derived), sp.factor(sp.cancel(lhs))]
+    except (TypeError, ValueError, sp.PolynomialError, ArithmeticError):
+        pass
+    return str(min(forms, key=sp.count_ops))  # the shortest
 
 
 def statement_record(verdict) -> dict:
@@ -91,6 +98,7 @@ def statement_record(verdict) -> dict:
             "notation": identity.notation, "relation": identity.relation,
             "expected": identity.expected, "verdict": verdict.verdict,
             "matches_expected": verdict.matches, "reason": verdict.reason,
+            "closed_form": str(identity.rhs) if identity.question else None,
             "symbolic": verdict.symbolic, "measured_order": measured_order(verdict),
             "sizes_checked": {k: v[0] for k, v in sizes.items()},
             "sizes_skipped": {k: v[1] for k, v in sizes.items() if v[1]},
@@ -145,7 +153,7 @@ def render_text(verdicts, meta) -> str:
                      + mark)
         lines.append(f"    {v.reason}")
         example = counterexample(v)
-        if example is not None and v.verdict != "holds":
+        if example is not None and v.verdict not in ("holds", "derived"):
             lines.append(f"    counterexample ({example.label}, {example.route}): "
                          f"{_point(example.point)}")
             lines.append(f"    lhs = {example.lhs:.6g}, rhs = {example.rhs:.6g}; "
@@ -167,8 +175,8 @@ def render_text(verdicts, meta) -> str:
 
 def summary_line(verdicts) -> str:
     """``79 statements: 61 holds, 13 fails, 5 approximate, 0 inconclusive; 79 as expected``."""
-    counts = ", ".join(f"{sum(v.verdict == w for v in verdicts)} {w}"
-                       for w in ("holds", "fails", "approximate", "inconclusive"))
+    counts = ", ".join(f"{sum(v.verdict == w for v in verdicts)} {w}" for w in VERDICTS
+                       if w != "derived" or any(v.verdict == w for v in verdicts))
     stated = [v for v in verdicts if v.matches is not None]
     expected = f"; {sum(bool(v.matches) for v in stated)} of {len(stated)} as expected" \
         if stated else ""

@@ -5,8 +5,7 @@ Plan: the symbolic route first; then typical points (stratified over the paramet
 ranges), each domain edge, the smallest sizes and, unless the symbolic route proved the
 statement, the larger sizes its parameters declare (8, 64, 1024 for a claim's dimensions),
 each checked by the identity's numeric routes (the exact route where every outcome can be
-enumerated, Monte Carlo where not). Run: every statistical check shares the run's false-alarm
-rate (Bonferroni). Aggregate: :func:`aggregate`.
+enumerated, Monte Carlo where not). Run: all statistical checks share one alpha (Bonferroni).
 """
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ __all__ = ["Verdict", "Check", "plan", "verify", "aggregate", "WORK_BUDGET"]
 
 #: most elementwise operations one Monte Carlo check at a large size may cost
 WORK_BUDGET = 1 << 30
-_WANTED = {"holds": "holds", "refuted": "fails", "approximate": "approximate"}
+_WANTED = {"holds": ("holds", "derived"), "refuted": ("fails",), "approximate": ("approximate",)}
 
 
 @dataclass
@@ -51,7 +50,7 @@ class Verdict:
     @property
     def matches(self) -> bool | None:
         expected = self.identity.expected
-        return None if expected is None else _WANTED[expected] == self.verdict
+        return None if expected is None else self.verdict in _WANTED[expected]
 
     @property
     def symbolic(self) -> str:
@@ -175,7 +174,8 @@ def aggregate(identity, symbolic, numeric) -> tuple[str, str]:
         return "inconclusive", f"a side is not a finite number at {len(undefined)} point(s)"
     agreeing = sum(r.status == "agrees" for r in numeric)
     if symbolic.status == "proved":
-        return "holds", f"proved for symbolic sizes; agrees at all {agreeing} numeric checks"
+        return ("derived" if identity.question else "holds"), \
+            f"proved for symbolic sizes; agrees at all {agreeing} numeric checks"
     if not agreeing:
         return "inconclusive", "no check could resolve anything"
     skipped = sorted({r.label for r in numeric if r.status == "skipped"})

@@ -240,7 +240,8 @@ def to_identity(claim: Claim) -> Identity:
                   params=_params(claim), rhs=rhs,
                   derive=partial(derive_under, claim.premises, claim.lhs, claim.space),
                   model=model,
-                  relation=relation, expected=_EXPECTED[claim.expected])
+                  relation=relation, expected=_EXPECTED[claim.expected],
+                  question=claim.question)
     if claim.premises:
         return PremisedIdentity(**fields, premises=claim.premises)
     return Identity(**fields)

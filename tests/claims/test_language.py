@@ -5,6 +5,7 @@ import re
 import pytest
 
 from dropout_theory.claims import ClaimError, check
+from dropout_theory.report import statement_record
 
 FAST = {"n_samples": 1 << 14, "n_points": 2}
 MASK = {"q": "keep", "x": "real"}
@@ -272,7 +273,8 @@ def test_a_claim_without_rhs_asks_for_the_closed_form():
                       {"m": "Bernoulli(q)", "x": "Normal(mu, sigma)"})
     del question["rhs"]
     (verdict,), _ = check(question, seed=0, **FAST)
-    assert verdict.verdict == "holds" and verdict.symbolic == "proved"
+    assert verdict.verdict == "derived" and verdict.symbolic == "proved"
+    assert statement_record(verdict)["closed_form"] == str(verdict.identity.rhs)
     assert "(derived" in verdict.identity.statement and "sigma**2" in verdict.identity.statement
     unanswerable = {"name": "ask2", "lhs": "E(sigmoid(x))", "random": {"x": "Normal(0, 1)"}}
     with pytest.raises(ClaimError, match="derives no closed form"):
