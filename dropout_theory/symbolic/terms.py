@@ -55,7 +55,9 @@ def _fresh(term: Term) -> Term:
     """Rename the term's dummy indices to fresh ones, so two copies can be multiplied."""
     if not term.limits:
         return term
-    mapping = {i: sp.Dummy(str(i), integer=True) for i in term.dummies}
+    # i.name, not str(i): a Dummy prints as "_t", and each copy would add an underscore
+    # ("m[___t, i]" in a residual after three products)
+    mapping = {i: sp.Dummy(i.name, integer=True) for i in term.dummies}
     limits = tuple((mapping[i], lo, hi) for i, lo, hi in term.limits)
     return Term(term.body.xreplace(mapping), limits)
 
