@@ -165,6 +165,16 @@ class PremisedIdentity(Identity):
                 yield label, point
 
 
+def _covariance_sampler(shape: tuple):
+    """A ``Param.sampler`` drawing a covariance matrix: ``A A^T / n + I / 4`` with ``A``
+    standard normal (symmetric, eigenvalues at least 1/4, entries correlated)."""
+    def draw(rng, partial):
+        n = partial[shape[0]] if isinstance(shape[0], str) else shape[0]
+        a = rng.standard_normal((n, n))
+        return a @ a.T / n + np.eye(n) / 4
+    return draw
+
+
 def _params(claim: Claim) -> tuple:
     params = []
     for name, (domain, shape) in claim.domains.items():
@@ -175,6 +185,10 @@ def _params(claim: Claim) -> tuple:
                                  f"largest typical size {MAX_SIZE}")
             params.append(Param(name, 1, np.inf, typical=(low, MAX_SIZE), integer=True,
                                 large=LARGE_SIZES))
+            continue
+        if domain == "covariance":
+            params.append(Param(name, -np.inf, np.inf, typical=(-2.0, 2.0), shape=shape,
+                                sampler=_covariance_sampler(shape)))
             continue
         (a, b), edges, low, high = domain_rule(domain)
         if domain == "integer":  # an integer parameter (not a size): -3..3, edge 0

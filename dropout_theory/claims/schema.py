@@ -16,7 +16,8 @@ from pathlib import Path
 import sympy as sp
 
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
-from ..symbolic.distributions import UNIT, Beta, Binomial, Exponential, Gamma, Poisson
+from ..symbolic.distributions import (UNIT, Beta, Binomial, Exponential, Gamma,
+                                      MultivariateNormal, Poisson)
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
 from .parser import (BIG_O, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
@@ -28,8 +29,10 @@ __all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "
 DOMAINS = {"keep": {"positive": True}, "probability": {"positive": True},
            "real": {"real": True}, "positive": {"positive": True},
            "nonnegative": {"nonnegative": True}, "negative": {"negative": True},
-           "integer": {"integer": True}, "dimension": {"integer": True, "positive": True}}
-_ARRAY_DOMAINS = ("real", "positive", "nonnegative", "negative", "keep", "probability")
+           "integer": {"integer": True}, "dimension": {"integer": True, "positive": True},
+           "covariance": {"real": True}}  # arrays only: a covariance matrix "covariance[d, d]"
+_ARRAY_DOMAINS = ("real", "positive", "nonnegative", "negative", "keep", "probability",
+                  "covariance")
 #: an interval domain "real(a, b)": a closed interval with literal decimal ends, a < b
 _INTERVAL = re.compile(r"\s*real\s*\(\s*(-?[0-9]{1,6}(?:\.[0-9]{1,6})?)\s*,"
                        r"\s*(-?[0-9]{1,6}(?:\.[0-9]{1,6})?)\s*\)\s*(?:\[([^\]]*)\])?\s*\Z")
@@ -61,7 +64,8 @@ MAX_ASSUME = 16
 MAX_ORDER = 8
 _DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform": (2, Uniform),
                   "Exponential": (1, Exponential), "Gamma": (2, Gamma), "Beta": (2, Beta),
-                  "Poisson": (1, Poisson), "Binomial": (2, Binomial)}
+                  "Poisson": (1, Poisson), "Binomial": (2, Binomial),
+                  "MultivariateNormal": (2, MultivariateNormal)}
 _DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
 _DIGITS = re.compile(r"[0-9]{1,12}\Z")
 
@@ -148,6 +152,10 @@ def _domains(table) -> dict:
     dims = {n for n, (dom, shape) in parsed.items() if dom == "dimension" and shape is None}
     result = {}
     for name, (domain, shape) in parsed.items():
+        if domain == "covariance" and (shape is None or len(_shape(shape, dims, name)) != 2
+                                       or len(set(_shape(shape, dims, name))) != 1):
+            raise ClaimError(f"symbol {name!r}: a covariance is a square matrix, "
+                             f"\"covariance[d, d]\", got {excerpt(f'{domain}[{shape}]')}")
         if shape is None:
             result[name] = (domain, ())
         elif domain not in _ARRAY_DOMAINS and interval(domain) is None:
@@ -176,6 +184,27 @@ def _per_unit(where: str, kind: str, arg, shape: tuple, domains: dict):
     return sp.IndexedBase(arg.id, real=True)[UNIT[:len(shape)]]
 
 
+def _normal_vector(name: str, where: str, node, shape: tuple, domains: dict) -> RandomSpec:
+    """``MultivariateNormal(mu, S)``: ``mu`` a declared vector ``real[d]``, ``S`` a declared
+    ``covariance[d, d]``; the variable is the vector ``[d]`` (a shape, if written, must agree)."""
+    if len(node.args) != 2 or not all(isinstance(a, ast.Name) for a in node.args):
+        raise ClaimError(f"{where}: MultivariateNormal takes two declared arrays, the mean "
+                         f"vector and the covariance matrix: MultivariateNormal(mu, S)")
+    mean, cov = (a.id for a in node.args)
+    found = {n: domains.get(n, (None, ()))[1] for n in (mean, cov)}
+    if len(found[mean]) != 1 or domains[mean][0] == "covariance":
+        raise ClaimError(f"{where}: the mean {mean!r} must be a declared vector such as "
+                         f"\"real[d]\"")
+    if domains.get(cov, (None,))[0] != "covariance" or found[cov] != found[mean] * 2:
+        raise ClaimError(f"{where}: the covariance {cov!r} must be declared "
+                         f"\"covariance[{found[mean][0]}, {found[mean][0]}]\"")
+    if shape and shape != found[mean]:
+        raise ClaimError(f"{where}: the shape {list(shape)} differs from the mean's "
+                         f"{list(found[mean])}")
+    params = (sp.IndexedBase(mean, real=True), sp.IndexedBase(cov, real=True))
+    return RandomSpec(name, "MultivariateNormal", params, found[mean])
+
+
 def _distribution(name: str, text, names: Namespace, domains=None) -> RandomSpec:
     where = f"random {name!r}"
     if not isinstance(text, str):
@@ -196,8 +225,10 @@ def _distribution(name: str, text, names: Namespace, domains=None) -> RandomSpec
         raise ClaimError(f"{where}: {excerpt(text)} is not Bernoulli(q), Normal(mu, sigma), "
                          f"Uniform(a, b), Exponential(rate), Gamma(a, theta), Beta(a, b), "
                          f"Poisson(lam) or Binomial(n, q), optionally followed by a shape [d] "
-                         f"or [n, d]")
+                         f"or [n, d], or MultivariateNormal(mu, S)")
     kind = node.func.id
+    if kind == "MultivariateNormal":
+        return _normal_vector(name, where, node, shape, domains or {})
     arity, _ = _DISTRIBUTIONS[kind]
     if len(node.args) != arity:
         raise ClaimError(f"{where}: {kind} takes {arity} parameter(s), got {len(node.args)}")

@@ -118,10 +118,32 @@ def _per_unit(param, values, shape):
     return array, 0.0
 
 
+def _normal_vector(variable, values, shape):
+    """``((mean, 0), (L, 0))``: a normal vector's mean and the Cholesky factor of its
+    covariance at this point (an error naming it where it is not a covariance)."""
+    mean = np.asarray(values[str(variable.params[0])], dtype=np.float64)
+    cov = np.asarray(values[str(variable.params[1])], dtype=np.float64)
+    if mean.shape != shape or cov.shape != shape * 2 or not np.all(np.isfinite(cov)) \
+            or not np.all(np.isfinite(mean)):
+        raise ValueError(f"{variable.name} ~ MultivariateNormal: mean of shape {mean.shape} and "
+                         f"covariance of shape {cov.shape} at this point, finite, are needed")
+    if not np.array_equal(cov, cov.T):
+        raise ValueError(f"the covariance {variable.params[1]} of {variable.name} is not "
+                         f"symmetric at this point")
+    try:
+        factor = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"the covariance {variable.params[1]} of {variable.name} is not "
+                         f"positive definite at this point") from None
+    return [(mean, 0.0), (factor, 0.0)]
+
+
 def _law(variable, values):
     where = f"{variable.law} parameter"
     shape = tuple(s if isinstance(s, int) else int(values[s]) for s in variable.shape)
     params = []
+    if variable.law == "MultivariateNormal":
+        return variable.name, variable.law, _normal_vector(variable, values, shape), shape
     for param in variable.params:
         if param.has(*UNIT):
             params.append(_per_unit(param, values, shape))
@@ -160,6 +182,8 @@ def _sample(law, rng, n):
         return (rng.random(size) < params[0][0]).astype(np.float64)
     if kind == "Normal":
         return params[0][0] + params[1][0] * rng.standard_normal(size)
+    if kind == "MultivariateNormal":  # mean + L z, z standard normal: covariance L L^T
+        return params[0][0] + rng.standard_normal(size) @ params[1][0].T
     if kind == "Uniform":
         return params[0][0] + (params[1][0] - params[0][0]) * rng.random(size)
     first = params[0][0]

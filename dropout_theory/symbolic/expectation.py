@@ -19,7 +19,7 @@ from math import factorial
 import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
-from .distributions import Bernoulli, RandomSpace
+from .distributions import Bernoulli, MultivariateNormal, RandomSpace
 from .terms import Term, collect_terms, expand_terms, present, terms_to_expr
 
 __all__ = ["Step", "Derivation", "expectation", "variance", "covariance", "NoClosedForm"]
@@ -68,7 +68,14 @@ def _index_delta(first: sp.Expr, other: sp.Expr) -> sp.Expr:
 def _group_expectation(factors: list, space: RandomSpace) -> list[sp.Expr]:
     """E of a product of powers of entries of one array of independent entries, as a list of
     addends (a block of equal indices has the law of its first entry: a per-unit rate is
-    read there)."""
+    read there); a normal vector's entries are correlated: Isserlis' pairings instead."""
+    law = space.distribution(factors[0][0])
+    if isinstance(law, MultivariateNormal):
+        indices = [atom.indices[0] for atom, power in factors for _ in range(power)]
+        try:
+            return list(sp.Add.make_args(law.product_moment(indices)))
+        except ValueError as exc:
+            raise NoClosedForm(str(exc)) from None
     addends = []
     for pi in _partitions(len(factors)):
         value = sp.Integer(1)

@@ -11,6 +11,8 @@ FAST = {"n_samples": 1 << 14, "n_points": 2}
 MASK = {"q": "keep", "x": "real"}
 VECTOR = {"q": "keep", "d": "dimension", "w": "real[d]", "x": "real[d]"}
 UNITS = {"d": "dimension", "w": "real[d]", "x": "real[d]", "r": "keep[d]"}
+CORRELATED = {"q": "keep", "d": "dimension", "w": "real[d]", "mu": "real[d]",
+              "S": "covariance[d, d]"}
 
 
 def _claim(name, lhs, rhs, symbols=None, random=None, **extra):
@@ -127,6 +129,17 @@ PAIRS = {
         _claim("pairs-twin", "Var(Sum(m[i]*m[i + 1], (i, 1, d - 1)))",
                "(d - 1)*q**2*(1 - q**2)", {"q": "keep", "d": "dimension"},
                {"m": "Bernoulli(q)[d]"}), "holds"),
+    # correlated inputs: Var of a dropped-out linear unit; the twin is the formula for
+    # independent inputs (it drops the off-diagonal covariances)
+    "multivariate-normal": (
+        _claim("mvn", "Var(Sum(w[i]*m[i]*x[i], (i, 1, d)))",
+               "Sum(Sum(q**2*w[i]*w[j]*S[i, j], (j, 1, d)), (i, 1, d))"
+               " + q*(1 - q)*Sum(w[i]**2*(S[i, i] + mu[i]**2), (i, 1, d))", CORRELATED,
+               {"m": "Bernoulli(q)[d]", "x": "MultivariateNormal(mu, S)"}),
+        _claim("mvn-twin", "Var(Sum(w[i]*m[i]*x[i], (i, 1, d)))",
+               "Sum(q*w[i]**2*(S[i, i] + mu[i]**2) - q**2*w[i]**2*mu[i]**2, (i, 1, d))",
+               CORRELATED, {"m": "Bernoulli(q)[d]", "x": "MultivariateNormal(mu, S)"}),
+        "holds"),
     "per-unit-rate-relu": (  # no moment rule: decided by enumeration and sampling
         _claim("unit-relu", "E(Max(m[1]*x[1] + m[2]*x[2], 0))",
                "r[1]*r[2]*Max(x[1] + x[2], 0) + r[1]*(1 - r[2])*Max(x[1], 0)"
@@ -246,6 +259,16 @@ REFUSED = {
                            "must be declared \"keep[...]\""),
     "per-unit-shape-differs": (_claim("u3", "E(m[1])", "r[1]", {**UNITS, "n": "dimension"},
                                       {"m": "Bernoulli(r)[n]"}), "must be equal"),
+    "mvn-mean-a-matrix": (_claim("v1", "E(x[1])", "0", CORRELATED,
+                                 {"x": "MultivariateNormal(S, S)"}), "declared vector"),
+    "mvn-cov-not-covariance": (_claim("v2", "E(x[1])", "0", {**CORRELATED, "A": "real[d, d]"},
+                                      {"x": "MultivariateNormal(mu, A)"}),
+                               "must be declared \"covariance[d, d]\""),
+    "mvn-expression-args": (_claim("v3", "E(x[1])", "0", CORRELATED,
+                                   {"x": "MultivariateNormal(2*mu, S)"}), "two declared arrays"),
+    "covariance-not-square": (_claim("v4", "E(x[1])", "0",
+                                     {**CORRELATED, "S": "covariance[d, 3]"},
+                                     {"x": "MultivariateNormal(mu, S)"}), "square matrix"),
     "index-shift-huge": (_claim("x1", "x[i + 17]", "0", {"d": "dimension", "x": "real[d]"}),
                          "up to 16"),
     "index-shift-of-a-shift": (_claim("x2", "Sum(x[i + 1 + 1], (i, 1, d - 2))", "0",
