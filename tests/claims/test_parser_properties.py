@@ -16,7 +16,9 @@ PROPERTIES = settings(max_examples=150, deadline=3000, derandomize=True, databas
 
 _NUMBERS = st.one_of(st.integers(-10**6, 10**6).map(str), st.sampled_from(
     ["0", "1e308", "1e-320", "1e309", "10**400", "2**2**2**2", "0.5", "1/0", "0**0", "1e-5"]))
-_NAMES = st.sampled_from(["q", "x", "w[j]", "w[1]", "m", "d", "j", "undeclared", "pi", "E"])
+_NAMES = st.sampled_from(["q", "x", "w[j]", "w[1]", "m", "d", "j", "undeclared", "pi", "E",
+                          "w[j + 1]", "w[d - 1]", "w[j + 17]", "w[1 + j]", "w[j * 2]",
+                          "w[j + 1 + 1]", "w[-j]"])
 _LEAVES = st.one_of(_NUMBERS, _NAMES)
 
 
