@@ -23,7 +23,7 @@ from typing import Callable, ClassVar, Mapping
 import numpy as np
 import sympy as sp
 
-__all__ = ["Param", "uniform_sampler", "RandomVariable", "MaskModel", "ExpressionModel", "ReplicateModel",
+__all__ = ["Param", "uniform_sampler", "axis_length", "axis_text", "RandomVariable", "MaskModel", "ExpressionModel", "ReplicateModel",
            "GradientModel", "Approximation", "Identity", "drop_probability", "register",
            "registered", "EXPECTED", "RELATIONS"]
 
@@ -65,18 +65,34 @@ class Param:
         if self.sampler is not None:
             return self.sampler(rng, partial)
         if self.shape:
-            return rng.standard_normal(tuple(partial[s] for s in self.shape))
+            return rng.standard_normal(tuple(axis_length(s, partial) for s in self.shape))
         if self.integer:
             return int(rng.integers(self.typical[0], self.typical[1] + 1))
         return float(rng.uniform(*self.typical))
+
+
+def axis_length(axis, sizes) -> int:
+    """The length of one axis of a declared shape at ``sizes``: a literal, a size's name, or
+    ``(name, shift)`` for a shifted size (``[T + 1, d]``)."""
+    if isinstance(axis, int):
+        return axis
+    if isinstance(axis, tuple):
+        return int(sizes[axis[0]]) + axis[1]
+    return int(sizes[axis])
+
+
+def axis_text(axis) -> str:
+    """``T + 1`` for ``("T", 1)``; a literal or a name as itself."""
+    if isinstance(axis, tuple):
+        return f"{axis[0]} {'+' if axis[1] > 0 else '-'} {abs(axis[1])}"
+    return str(axis)
 
 
 def uniform_sampler(low: float, high: float, shape: tuple):
     """A ``Param.sampler`` drawing an array of ``shape`` (sizes by name) uniform on
     ``[low, high)``."""
     def draw(rng, partial):
-        return rng.uniform(low, high, tuple(s if isinstance(s, int) else partial[s]
-                                           for s in shape))
+        return rng.uniform(low, high, tuple(axis_length(s, partial) for s in shape))
     return draw
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from ..identity import (Approximation, ExpressionModel, Identity, Param, RandomVariable,
-                        uniform_sampler)
+                        axis_length, axis_text, uniform_sampler)
 from ..symbolic import ExpansionError
 from ..symbolic.budget import time_limit
 from ..symbolic.evaluate import evaluate_ball
@@ -169,7 +169,7 @@ def _covariance_sampler(shape: tuple):
     """A ``Param.sampler`` drawing a covariance matrix: ``A A^T / n + I / 4`` with ``A``
     standard normal (symmetric, eigenvalues at least 1/4, entries correlated)."""
     def draw(rng, partial):
-        n = partial[shape[0]] if isinstance(shape[0], str) else shape[0]
+        n = axis_length(shape[0], partial)
         a = rng.standard_normal((n, n))
         return a @ a.T / n + np.eye(n) / 4
     return draw
@@ -201,10 +201,10 @@ def _params(claim: Claim) -> tuple:
 
 
 def _notation(claim: Claim) -> str:
-    symbols = ", ".join(f"{n} {d}" + (f"[{', '.join(map(str, s))}]" if s else "")
+    symbols = ", ".join(f"{n} {d}" + (f"[{', '.join(map(axis_text, s))}]" if s else "")
                         for n, (d, s) in claim.domains.items())
     random = ", ".join(f"{spec.name} ~ {spec.kind}({', '.join(map(str, spec.params))})"
-                       + (f"[{', '.join(map(str, spec.shape))}]" if spec.shape else "")
+                       + (f"[{', '.join(map(axis_text, spec.shape))}]" if spec.shape else "")
                        for spec in claim.random.values())
     return f"symbols: {symbols or 'none'}; random (independent): {random or 'none'}"
 

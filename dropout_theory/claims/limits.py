@@ -221,7 +221,9 @@ def _terms(expr, env: dict) -> int:
 def _elements(shape, sizes: dict) -> int:
     count = 1
     for axis in shape:
-        count *= axis if isinstance(axis, int) else int(max(MAX_SIZE, sizes.get(axis, 1)))
+        name, shift = axis if isinstance(axis, tuple) else (axis, 0)
+        count *= axis if isinstance(axis, int) else \
+            int(max(MAX_SIZE, sizes.get(name, 1))) + max(shift, 0)
     return count
 
 

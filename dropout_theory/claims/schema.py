@@ -20,7 +20,7 @@ from ..symbolic.distributions import (UNIT, Beta, Binomial, Exponential, Gamma,
                                       MultivariateNormal, Poisson)
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
-from .parser import (BIG_O, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
+from .parser import (BIG_O, MAX_INDEX_SHIFT, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
                      check_identifier, check_tree_size, parse_expression)
 
 __all__ = ["Claim", "RandomSpec", "load_claims", "claim_from_dict", "DOMAINS", "RELATIONS"]
@@ -68,6 +68,8 @@ _DISTRIBUTIONS = {"Bernoulli": (1, Bernoulli), "Normal": (2, Normal), "Uniform":
                   "MultivariateNormal": (2, MultivariateNormal)}
 _DOMAIN_TEXT = re.compile(r"\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*\Z")
 _DIGITS = re.compile(r"[0-9]{1,12}\Z")
+#: a shifted size in a shape, "T + 1"
+_SHIFTED = re.compile(r"([A-Za-z][A-Za-z0-9_]*)\s*([+-])\s*([0-9]{1,6})\Z")
 
 
 @dataclass(frozen=True)
@@ -118,11 +120,19 @@ def _shape(text: str, dimensions: set, where: str) -> tuple:
         elif part in dimensions:
             shape.append(part)
             elements *= MAX_SIZE
+        elif _SHIFTED.match(part) and _SHIFTED.match(part).group(1) in dimensions:
+            name, sign, shift = _SHIFTED.match(part).groups()
+            if not 1 <= int(shift) <= MAX_INDEX_SHIFT:
+                raise ClaimError(f"{where}: shape entry {excerpt(part)} shifts a size by more "
+                                 f"than {MAX_INDEX_SHIFT}")
+            shape.append((name, int(shift) if sign == "+" else -int(shift)))
+            elements *= MAX_SIZE + int(shift)
         elif _DIGITS.match(part) and int(part) >= 1:
             raise ClaimError(f"{where}: shape entry {part} is larger than {MAX_SHAPE_ENTRY}")
         else:
             raise ClaimError(f"{where}: shape entry {excerpt(part)} must be a positive integer "
-                             f"(digits 0-9) or a name declared as \"dimension\"")
+                             f"(digits 0-9), a name declared as \"dimension\" or one plus or "
+                             f"minus an integer (\"T + 1\")")
     if elements > MAX_ARRAY_ELEMENTS:
         raise ClaimError(f"{where}: shape {excerpt(text)} has {elements} elements at the "
                          f"checked sizes; at most {MAX_ARRAY_ELEMENTS}")
@@ -303,7 +313,10 @@ def _register(claim: Claim, table, signs=None) -> None:
     names, space = claim.names, claim.space
 
     def length(shape):
-        return names.scalars[shape[0]] if isinstance(shape[0], str) else sp.Integer(shape[0])
+        axis = shape[0]
+        if isinstance(axis, tuple):
+            return names.scalars[axis[0]] + axis[1]
+        return names.scalars[axis] if isinstance(axis, str) else sp.Integer(axis)
 
     for name, (domain, shape) in claim.domains.items():
         if shape:
@@ -366,6 +379,8 @@ def _min_sizes(claim: Claim, exprs) -> dict:
     def need(name, value):
         sizes[name] = max(sizes.get(name, 1), int(value))
 
+    for axis in (a for shape in shapes.values() for a in shape if isinstance(a, tuple)):
+        need(axis[0], 1 - axis[1])  # [T - 2] needs T >= 3: no axis is empty
     for expr in exprs:
         for total in expr.atoms(sp.Sum, sp.Product):
             for index, lo, hi in total.limits:
@@ -379,6 +394,8 @@ def _min_sizes(claim: Claim, exprs) -> dict:
                 value = int(index) if index.is_Integer else top.get(index)
                 if isinstance(axis, str) and value is not None:
                     need(axis, value)
+                elif isinstance(axis, tuple) and value is not None:  # [T + 1]: T >= value - 1
+                    need(axis[0], value - axis[1])
                 elif isinstance(axis, int) and index.is_Integer and int(index) > axis:
                     raise ClaimError(f"index {index} of {item.base} is beyond its size {axis}")
     return sizes

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..identity import ExpressionModel
+from ..identity import ExpressionModel, axis_length
 from ..sampling import (MAX_NODES, NORMAL_CORES, Node, clipped_normal_tail, enumerate_masks,
                         gamma, gauss_rule, probability_error)
 from ..symbolic.balls import Ball
@@ -140,7 +140,7 @@ def _normal_vector(variable, values, shape):
 
 def _law(variable, values):
     where = f"{variable.law} parameter"
-    shape = tuple(s if isinstance(s, int) else int(values[s]) for s in variable.shape)
+    shape = tuple(axis_length(s, values) for s in variable.shape)
     params = []
     if variable.law == "MultivariateNormal":
         return variable.name, variable.law, _normal_vector(variable, values, shape), shape

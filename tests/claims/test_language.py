@@ -11,6 +11,7 @@ FAST = {"n_samples": 1 << 14, "n_points": 2}
 MASK = {"q": "keep", "x": "real"}
 VECTOR = {"q": "keep", "d": "dimension", "w": "real[d]", "x": "real[d]"}
 UNITS = {"d": "dimension", "w": "real[d]", "x": "real[d]", "r": "keep[d]"}
+CHAIN = {"q": "keep", "T": "dimension", "d": "dimension", "h": "real[T + 1, d]"}
 CORRELATED = {"q": "keep", "d": "dimension", "w": "real[d]", "mu": "real[d]",
               "S": "covariance[d, d]"}
 
@@ -139,6 +140,12 @@ PAIRS = {
         _claim("mvn-twin", "Var(Sum(w[i]*m[i]*x[i], (i, 1, d)))",
                "Sum(q*w[i]**2*(S[i, i] + mu[i]**2) - q**2*w[i]**2*mu[i]**2, (i, 1, d))",
                CORRELATED, {"m": "Bernoulli(q)[d]", "x": "MultivariateNormal(mu, S)"}),
+        "holds"),
+    "shifted-shape": (  # T + 1 states of a chain, masks on the T transitions
+        _claim("chain", "E(Sum(m[t, i]*h[t + 1, i], (t, 1, T), (i, 1, d)))",
+               "q*Sum(h[t, i], (t, 2, T + 1), (i, 1, d))", CHAIN, {"m": "Bernoulli(q)[T, d]"}),
+        _claim("chain-twin", "E(Sum(m[t, i]*h[t + 1, i], (t, 1, T), (i, 1, d)))",
+               "q*Sum(h[t, i], (t, 1, T), (i, 1, d))", CHAIN, {"m": "Bernoulli(q)[T, d]"}),
         "holds"),
     "per-unit-rate-relu": (  # no moment rule: decided by enumeration and sampling
         _claim("unit-relu", "E(Max(m[1]*x[1] + m[2]*x[2], 0))",
@@ -269,6 +276,10 @@ REFUSED = {
     "covariance-not-square": (_claim("v4", "E(x[1])", "0",
                                      {**CORRELATED, "S": "covariance[d, 3]"},
                                      {"x": "MultivariateNormal(mu, S)"}), "square matrix"),
+    "shape-shift-huge": (_claim("y1", "x[1, 1]", "0", {"T": "dimension", "x": "real[T + 17, 2]"}),
+                         "more than 16"),
+    "shape-shift-of-a-number": (_claim("y2", "x[1]", "0", {"x": "real[3 + 1]"}),
+                                "\"T + 1\""),
     "index-shift-huge": (_claim("x1", "x[i + 17]", "0", {"d": "dimension", "x": "real[d]"}),
                          "up to 16"),
     "index-shift-of-a-shift": (_claim("x2", "Sum(x[i + 1 + 1], (i, 1, d - 2))", "0",
