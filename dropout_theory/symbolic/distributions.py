@@ -7,6 +7,7 @@ i.i.d. The engine never enumerates outcomes: it uses raw moments ``E[X^k]``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from math import comb, inf
 
 import sympy as sp
@@ -34,7 +35,7 @@ class Distribution:
     def _parameters(self):
         return [f.name for f in fields(self) if isinstance(getattr(self, f.name), sp.Basic)]
 
-    @property
+    @cached_property  # asked for every random atom the engine meets
     def per_unit(self) -> bool:
         """True when a parameter is read per entry (``Bernoulli(r[_unit1])``)."""
         return any(getattr(self, name).has(*UNIT) for name in self._parameters())
