@@ -10,7 +10,7 @@ from .moments import prepare
 from .result import STATISTICAL, Context, RouteResult, evidence
 
 # registration on import: each module adds its route to the table
-from . import exact, expressions, gradient, montecarlo, order, replicate, symbolic  # noqa: E402,F401,I001
+from . import exact, expressions, gradient, montecarlo, order, probability, replicate, symbolic  # noqa: E402,F401,I001
 from .exact import enumerable  # noqa: E402
 from .montecarlo import judge_batches  # noqa: E402
 

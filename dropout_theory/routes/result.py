@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 
 from ..sampling import DEFAULT_ALPHA, z_crit
 
-__all__ = ["RouteResult", "Context", "violation", "decide", "evidence", "STATISTICAL"]
+__all__ = ["RouteResult", "Context", "violation", "decide", "evidence", "STATISTICAL", "EXACT"]
 
 #: routes whose checks share the run's false-alarm rate (Bonferroni)
 STATISTICAL = ("montecarlo", "replicate")
+#: routes with no sampling error: a rejection is a certified counterexample
+EXACT = ("exact", "exact probability")
 
 
 @dataclass
@@ -101,7 +103,7 @@ def decide(relation: str, difference: float, rounding: float, se: float = 0.0,
 
 def evidence(rejections) -> str:
     """What a set of rejecting results rests on, in words for a verdict's reason."""
-    if any(r.route == "exact" or r.gate == "nothing random" for r in rejections):
+    if any(r.route in EXACT or r.gate == "nothing random" for r in rejections):
         return "certified counterexample"
     if any(r.gate == "empirical Bernstein" for r in rejections):
         return "beyond the z-test, confirmed by empirical Bernstein bounds"
