@@ -25,7 +25,7 @@ from ..symbolic.evaluate import evaluate_ball, work_estimate
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, P, Var, operator_nodes
 from .moments import EXACT_MAX_BITS, EXACT_MAX_OUTCOMES, PILOT_SEED, Prepared, pilot_center, prepare
 
-__all__ = ["polynomial_degree", "MAX_UNROLLED"]
+__all__ = ["polynomial_degree", "MAX_UNROLLED", "unroll"]
 
 #: most terms a Sum around an operator node is unrolled into (E(m[i]) inside Sum over i)
 MAX_UNROLLED = 4096
@@ -63,6 +63,10 @@ def _unroll(expr, values):
                              f"terms (at most {MAX_UNROLLED}): {expr}")
         body = sign * sp.Add(*[body.xreplace({index: sp.Integer(k)}) for k in span])
     return body
+
+
+#: the Sums around operator nodes unrolled at a point (the exact probability route's too)
+unroll = _unroll
 
 
 def polynomial_degree(expr, name: str) -> float:
