@@ -48,7 +48,7 @@ import math
 import sympy as sp
 
 from .distributions import Bernoulli, Binomial, Normal
-from .expectation import Derivation, NoClosedForm, Step
+from .expectation import Derivation, NoClosedForm, Step, expectation
 from .operators import P
 
 __all__ = ["probability", "expectation_on", "derive_probability", "derive_on_event",
@@ -403,8 +403,10 @@ def expectation_on(f, event, space, at=None):
         case_f = f.xreplace(assign)
         if case_event == sp.false or case_f == 0:
             continue
-        if case_event == sp.true and not _random(case_f, space):
-            total += weight * case_f
+        if not _random(case_event, space):  # decided by the parameters alone
+            mean = case_f if not _random(case_f, space) else expectation(case_f, space).result
+            total += weight * (mean if case_event == sp.true else
+                               sp.Piecewise((mean, case_event), (0, True)))
             continue
         total += weight * _gaussian(case_f, case_event, space, at)
     return total
