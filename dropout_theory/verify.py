@@ -2,11 +2,11 @@
 aggregate one verdict per statement.
 
 Plan: the symbolic route first; then typical points (stratified over the parameters' typical
-ranges), each domain edge, the smallest sizes and, unless the symbolic route proved the
-statement, the larger sizes its parameters declare (8, 64, 1024 for a claim's dimensions),
-each checked by the identity's numeric routes (the exact route where every outcome can be
-enumerated, Monte Carlo where not). Run: every statistical check shares the run's false-alarm
-rate (Bonferroni). Aggregate: :func:`aggregate`.
+ranges; one point with all their samples when there are no parameters), each domain edge, the
+smallest sizes and, unless the symbolic route proved the statement, the larger sizes its
+parameters declare (8, 64, 1024 for a claim's dimensions), each checked by the identity's
+numeric routes (the exact route where every outcome can be enumerated, Monte Carlo where not).
+Run: statistical checks share the run's false-alarm rate (Bonferroni). Aggregate: :func:`aggregate`.
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def plan(identity, *, root: int, n_points: int, n_samples: int, proved: bool) ->
     """Every numeric check of ``identity``: typical points by all its routes, then edges,
     smallest and (without a proof) large sizes by the exact or Monte Carlo route."""
     rng = generator(root, identity.name, 1 << 30)
-    typical = identity.draw_points(rng, n_points)
+    typical = identity.draw_points(rng, n_points)[:n_points if identity.params else 1]
     checks = [Check(r, point, "typical", f"{identity.name}#{k}")
               for k, point in enumerate(typical) for r in identity.routes
               if r != "exact" or routes.enumerable(identity, point)]
@@ -133,7 +133,8 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
         start = time.perf_counter()
         numeric = []
         for check in plans[identity.name]:
-            context = routes.Context(root, n_samples, alpha, n_checks, check.key)
+            pool = 1 if identity.params or check.label != "typical" else n_points  # pooled
+            context = routes.Context(root, n_samples * pool, alpha, n_checks, check.key)
             failed = any(r.status == "disagrees" for r in numeric)
             numeric.append(_run(check, identity, context, failed))
         first = confirm(symbolic[identity.name], numeric)

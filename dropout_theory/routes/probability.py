@@ -21,11 +21,13 @@ import numpy as np
 import sympy as sp
 
 from ..symbolic import ExpansionError, NoClosedForm, RandomSpace
+from ..symbolic.balls import Ball
+from ..symbolic.evaluate import evaluate_ball
 from ..symbolic.operators import E, P, operator_nodes
 from ..symbolic.probability import conditions, expectation_on, indicator_parts, probability
 from .exact import judged
 from .expressions import unroll
-from .moments import claim_ball
+from .moments import claim_ball, drop_probability
 from .registry import route
 from .result import RouteResult
 
@@ -79,6 +81,22 @@ def _closed_form(node, space, at):
     return sp.Add(*[expectation_on(f, event, space, at) for f, event in parts])
 
 
+def _ball(expr, values):
+    """``expr`` at the point, rigorously (as :func:`~.moments.claim_ball`); exact rationals
+    too large for a float (a binomial weight of 1000 masks at q = 7/10) enter as balls
+    around their correctly rounded quotient."""
+    big = {}
+    for number in expr.atoms(sp.Rational):
+        if max(abs(number.p), number.q) > 1 << 1000:
+            mid = number.p / number.q  # Python rounds an integer quotient correctly
+            big[number] = Ball(mid, float(np.spacing(abs(mid))) if mid else 5e-324)
+    if not big:
+        return claim_ball(expr, values)
+    drop = drop_probability(values) if ("p" in values or "q" in values) else None
+    extra = {} if drop is None else {"p": drop, "q": 1.0 - drop}
+    return evaluate_ball(expr, {**extra, **values}, nodes=big)
+
+
 @route(ROUTE)
 def exact_probability(identity, point, claim, context) -> RouteResult:
     model = identity.model
@@ -94,12 +112,12 @@ def exact_probability(identity, point, claim, context) -> RouteResult:
     except (NoClosedForm, ExpansionError, sp.PolynomialError, TypeError) as exc:
         return RouteResult(ROUTE, "skipped", point, note=f"no closed form here: {exc}")
     for node in conditions(lhs, rhs):
-        ball = claim_ball(forms[node], values)
+        ball = _ball(forms[node], values)
         if float(ball.mid) == 0.0 and float(ball.rad) == 0.0:
             raise ValueError(f"the condition {node.args[0]} has probability 0 here "
                              f"(P({node.args[0]}) = 0); a conditional needs a condition of "
                              f"positive probability")
-    sides = [claim_ball(side.xreplace(forms), values) for side in (lhs, rhs)]
+    sides = [_ball(side.xreplace(forms), values) for side in (lhs, rhs)]
     result = judged(ROUTE, identity, point, *sides)
     lo, hi = result.interval  # the note is what the text report shows under a failure
     result.note = (f"lhs - rhs in [{lo:.6g}, {hi:.6g}] (certified; rounding bound "

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 
 import sympy as sp
 
@@ -188,6 +189,12 @@ def _discrete(atoms, counts, space):
 
 
 def _binomial(n: int, q):
+    """``[(s, P(S = s))]`` for ``S ~ Binomial(n, q)``; exact integers for a rational ``q``."""
+    if q.is_Rational:
+        a, b = int(q.p), int(q.q)
+        scale = b ** n
+        return [(sp.Integer(s), sp.Rational(math.comb(n, s) * a ** s * (b - a) ** (n - s), scale))
+                for s in range(n + 1)]
     return [(sp.Integer(s), math.comb(n, s) * q ** s * (1 - q) ** (n - s)) for s in range(n + 1)]
 
 
@@ -393,7 +400,7 @@ def expectation_on(f, event, space, at=None):
     if cases > MAX_CASES:
         raise NoClosedForm(f"{cases} mask cases (at most {MAX_CASES}): read the masks through "
                            f"a count Sum(m[i], (i, 1, k)) to compress them")
-    total = sp.Integer(0)
+    terms = []
     for combination in itertools.product(*[s for _, s in supports]):
         weight = sp.Mul(*[w for _, w in combination])
         if weight == 0:
@@ -405,11 +412,20 @@ def expectation_on(f, event, space, at=None):
             continue
         if not _random(case_event, space):  # decided by the parameters alone
             mean = case_f if not _random(case_f, space) else expectation(case_f, space).result
-            total += weight * (mean if case_event == sp.true else
-                               sp.Piecewise((mean, case_event), (0, True)))
+            terms.append(weight * (mean if case_event == sp.true else
+                                   sp.Piecewise((mean, case_event), (0, True))))
             continue
-        total += weight * _gaussian(case_f, case_event, space, at)
-    return total
+        terms.append(weight * _gaussian(case_f, case_event, space, at))
+    return _total(terms)
+
+
+def _total(terms):
+    """The sum of the cases' terms; exact rationals (numeric keep rates) summed as Python
+    fractions, which is linear in the number of terms where SymPy's repeated Add is not."""
+    if terms and all(t.is_Rational for t in terms):
+        total = sum((Fraction(int(t.p), int(t.q)) for t in terms), Fraction(0))
+        return sp.Rational(total.numerator, total.denominator)
+    return sp.Add(*terms)
 
 
 def probability(event, space, at=None):
