@@ -118,7 +118,7 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
     say = progress or (lambda message: None)
     symbolic, plans = {}, {}
     for number, identity in enumerate(identities, 1):
-        say(f"[{number}/{len(identities)}] {identity.name}: symbolic route, planning")
+        say(f"[{number}/{len(identities)}] {identity.name}: planning (symbolic route first)")
         symbolic[identity.name] = routes.run("symbolic", identity, None, identity.rhs)
         try:
             plans[identity.name] = plan(identity, root=root, n_points=n_points,
@@ -141,7 +141,7 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
         verdict, reason = aggregate(identity, first, numeric)
         verdicts.append(Verdict(identity, verdict, reason, [first, *numeric],
                                 round(time.perf_counter() - start, 3)))
-        say(f"[{number}/{len(identities)}] {identity.name}: {verdict}")
+        say(f"[{number}/{len(identities)}] {identity.name}: {routes.decided_by(verdicts[-1])}")
     critical = routes.Context(alpha=alpha, n_checks=n_checks).critical
     meta = {"seed": root, "alpha": alpha, "samples": n_samples, "points": n_points,
             "n_statistical_checks": n_checks,

@@ -35,7 +35,7 @@ Examples
 >>> i = sp.Symbol("i", integer=True)
 >>> space = RandomSpace(); m = space.array("m", Bernoulli(q))
 >>> sp.factor(probability(sp.Sum(m[i], (i, 1, d)) >= 1, space))
--(1 - q)**d + 1
+1 - (1 - q)**d
 >>> x = space.scalar("x", Normal(sp.Rational(1, 2), 1)); b = space.scalar("b", Bernoulli(q))
 >>> probability(b * x / q > 1, space)
 q*(1/2 - erf(sqrt(2)*(q - 1/2)/2)/2)
