@@ -63,6 +63,29 @@ def _point(identity, point, exprs):
     return sizes, at
 
 
+def _outside(exprs, model, values) -> str | None:
+    """An entry of a random array read outside its declared shape, in words, or ``None``
+    (a count over ``m[1..d + 1]`` of a length-``d`` array is not Binomial(d + 1); the
+    evaluator of the other routes names the index)."""
+    for variable in model.variables:
+        if not variable.shape:
+            continue
+        shape = [s if isinstance(s, int) else int(values[s]) for s in variable.shape]
+        for expr in exprs:
+            for item in expr.atoms(sp.Indexed):
+                if str(item.base) != variable.name:
+                    continue
+                for axis, index in enumerate(item.indices):
+                    ranges = [(lo, hi) for node in expr.atoms(sp.Sum, sp.Product)
+                              for i, lo, hi in node.limits if i == index] or [(index, index)]
+                    for lo, hi in ranges:
+                        if not (lo.is_Integer and hi.is_Integer):
+                            return f"{item}: a range not fixed at this point"
+                        if lo <= hi and (lo < 1 or hi > shape[axis]):
+                            return f"{item} runs over {lo}..{hi}, outside 1..{shape[axis]}"
+    return None
+
+
 def _space(space, sizes) -> RandomSpace:
     concrete = RandomSpace()
     for key, law in space.variables.items():
@@ -106,6 +129,10 @@ def exact_probability(identity, point, claim, context) -> RouteResult:
     sizes, at = _point(identity, values, [model.lhs, claim, *params])
     try:
         lhs, rhs = (unroll(e.xreplace(sizes), values) for e in (model.lhs, claim))
+        outside = _outside([lhs, rhs], model, values)
+        if outside is not None:
+            return RouteResult(ROUTE, "skipped", point, note=f"an index outside the declared "
+                                                             f"shape: {outside}")
         space = _space(model.space, sizes)
         nodes = operator_nodes(lhs, rhs)
         forms = {node: _closed_form(node, space, at) for node in nodes}

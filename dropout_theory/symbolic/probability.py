@@ -6,8 +6,9 @@ inputs (as a claim declares them), without enumerating mask patterns and without
 * **counts.** A Bernoulli array read only through one count ``Sum(m[i], (i, a, b))`` is
   replaced by the count, ``Binomial(b - a + 1, q)`` (its entries are i.i.d.): ``k + 1``
   cases instead of ``2**k`` patterns. Other Bernoulli scalars and entries at fixed indices,
-  and ``Binomial`` scalars, are enumerated; at most :data:`MAX_CASES` cases in all, each
-  costing the event's size, so the work is known before any is done.
+  and ``Binomial`` scalars, are enumerated; at most :data:`MAX_CASES` cases in all
+  (:data:`MAX_GAUSSIAN_CASES` when Normal inputs are integrated in each), each costing the
+  event's size, so the work is bounded before any is done.
 * **Gaussian inputs given the masks.** In each case every comparison must be affine in the
   Normal variables along one direction ``u = a.x``; the event is then a union of intervals
   of ``u`` (found by ordering the thresholds exactly) and, with
@@ -53,10 +54,13 @@ from .expectation import Derivation, NoClosedForm, Step, expectation
 from .operators import P
 
 __all__ = ["probability", "expectation_on", "derive_probability", "derive_on_event",
-           "MAX_CASES", "MAX_COUNT", "MAX_UNROLL", "indicator_parts", "conditions"]
+           "MAX_CASES", "MAX_GAUSSIAN_CASES", "MAX_COUNT", "MAX_UNROLL", "indicator_parts",
+           "conditions"]
 
 #: most discrete cases (count values times enumerated patterns) one closed form sums
 MAX_CASES = 1 << 12
+#: most discrete cases when Normal inputs are integrated in each (each costs SymPy work)
+MAX_GAUSSIAN_CASES = 256
 #: largest count of one Bernoulli array (the binomial weights stay finite in floating point)
 MAX_COUNT = 1000
 #: most terms a Sum of Normal entries is written out into
@@ -126,7 +130,8 @@ def _counts(exprs, space):
     nowhere else replaced by a fresh integer symbol; returns ``(exprs, [(symbol, n, q)])``."""
     counts = []
     for base, law in list(space.variables.items()):
-        if not isinstance(base, sp.IndexedBase) or not isinstance(law, Bernoulli):
+        if not isinstance(base, sp.IndexedBase) or not isinstance(law, Bernoulli) \
+                or not _shared_rate(law.q):
             continue
         candidates = {s for e in exprs for s in e.atoms(sp.Sum)
                       if len(s.limits) == 1 and s.function == base[s.limits[0][0]]}
@@ -143,6 +148,12 @@ def _counts(exprs, space):
         exprs = replaced
         counts.append((symbol, sp.simplify(high - low + 1), sp.sympify(law.q)))
     return exprs, counts
+
+
+def _shared_rate(rate) -> bool:
+    """Whether a Bernoulli rate is one number for every entry (no array entries in it): only
+    then is a count of entries Binomial."""
+    return not sp.sympify(rate).atoms(sp.Indexed, sp.IndexedBase)
 
 
 def _unrolled(expr, space):
@@ -173,6 +184,8 @@ def _discrete(atoms, counts, space):
         law = _law(atom, space)
         if isinstance(law, Bernoulli):
             q = sp.sympify(law.q)
+            if not _shared_rate(q):
+                raise NoClosedForm(f"{atom} ~ {law.describe()}: a rate per entry")
             supports.append((atom, [(sp.Integer(0), 1 - q), (sp.Integer(1), q)]))
         elif isinstance(law, Binomial):
             n, q = sp.sympify(law.n), sp.sympify(law.q)
@@ -397,9 +410,12 @@ def expectation_on(f, event, space, at=None):
              if isinstance(_law(a, space), (Bernoulli, Binomial))}
     supports = _discrete(atoms, counts, space)
     cases = math.prod(len(s) for _, s in supports)
-    if cases > MAX_CASES:
-        raise NoClosedForm(f"{cases} mask cases (at most {MAX_CASES}): read the masks through "
-                           f"a count Sum(m[i], (i, 1, k)) to compress them")
+    continuous = bool((_random(event, space) | _random(f, space)) - atoms)
+    limit = MAX_GAUSSIAN_CASES if continuous else MAX_CASES
+    if cases > limit:
+        raise NoClosedForm(f"{cases} mask cases (at most {limit}"
+                           f"{' with Normal inputs' if continuous else ''}): read the masks "
+                           f"through a count Sum(m[i], (i, 1, k)) to compress them")
     terms = []
     for combination in itertools.product(*[s for _, s in supports]):
         weight = sp.Mul(*[w for _, w in combination])
