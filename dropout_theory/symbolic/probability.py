@@ -216,6 +216,8 @@ def _symbolic_count(event, symbol, n, q, at):
     linear in ``S`` with a threshold a fixed distance from 0 or from ``n``."""
     if not isinstance(event, _REL):
         raise NoClosedForm(f"an event on a count of symbolic size {n} must be one comparison")
+    if n.is_nonnegative is not True:  # an empty or reversed range (Karr's convention)
+        raise NoClosedForm(f"the count's size {n} is not known to be >= 0")
     g = sp.expand(event.lhs - event.rhs)
     slope = g.coeff(symbol)
     if sp.expand(g - slope * symbol).has(symbol) or slope.has(symbol) or slope == 0:
