@@ -10,7 +10,8 @@ from .moments import prepare
 from .result import STATISTICAL, Context, RouteResult, decided_by, evidence
 
 # registration on import: each module adds its route to the table
-from . import exact, expressions, gradient, montecarlo, order, probability, replicate, symbolic  # noqa: E402,F401,I001
+from . import (exact, expressions, gradient, montecarlo, order,  # noqa: E402,F401,I001
+               probability, replicate, symbolic)
 from .exact import enumerable  # noqa: E402
 from .montecarlo import judge_batches  # noqa: E402
 
