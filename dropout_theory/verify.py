@@ -2,10 +2,11 @@
 aggregate one verdict per statement.
 
 Plan: the symbolic route first; then typical points (stratified over the parameters' typical
-ranges), each domain edge, the smallest sizes and, unless the symbolic route proved the
-statement, the larger sizes its parameters declare (8, 64, 1024 for a claim's dimensions),
-each checked by the identity's numeric routes (the exact route where every outcome can be
-enumerated, Monte Carlo where not). Run: all statistical checks share one alpha (Bonferroni).
+ranges; one point with all their samples when there are no parameters), each domain edge, the
+smallest sizes and, unless the symbolic route proved the statement, the larger sizes its
+parameters declare (8, 64, 1024 for a claim's dimensions), each checked by the identity's
+numeric routes (the exact route where every outcome can be enumerated, Monte Carlo where not).
+Run: all statistical checks share one alpha (Bonferroni).
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 
 from . import routes
 from ._validation import check_run
-from .identity import Approximation, ExpressionModel, MaskModel
+from .aggregate import aggregate
+from .identity import ExpressionModel, MaskModel
 from .routes.symbolic import confirm
 from .sampling import DEFAULT_ALPHA, generator
 
@@ -70,7 +72,7 @@ def plan(identity, *, root: int, n_points: int, n_samples: int, proved: bool) ->
     """Every numeric check of ``identity``: typical points by all its routes, then edges,
     smallest and (without a proof) large sizes by the exact or Monte Carlo route."""
     rng = generator(root, identity.name, 1 << 30)
-    typical = identity.draw_points(rng, n_points)
+    typical = identity.draw_points(rng, n_points)[:n_points if identity.params else 1]
     checks = [Check(r, point, "typical", f"{identity.name}#{k}")
               for k, point in enumerate(typical) for r in identity.routes
               if r != "exact" or routes.enumerable(identity, point)]
@@ -117,7 +119,7 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
     say = progress or (lambda message: None)
     symbolic, plans = {}, {}
     for number, identity in enumerate(identities, 1):
-        say(f"[{number}/{len(identities)}] {identity.name}: symbolic route, planning")
+        say(f"[{number}/{len(identities)}] {identity.name}: planning (symbolic route first)")
         symbolic[identity.name] = routes.run("symbolic", identity, None, identity.rhs)
         try:
             plans[identity.name] = plan(identity, root=root, n_points=n_points,
@@ -132,68 +134,17 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
         start = time.perf_counter()
         numeric = []
         for check in plans[identity.name]:
-            context = routes.Context(root, n_samples, alpha, n_checks, check.key)
+            pool = 1 if identity.params or check.label != "typical" else n_points  # pooled
+            context = routes.Context(root, n_samples * pool, alpha, n_checks, check.key)
             failed = any(r.status == "disagrees" for r in numeric)
             numeric.append(_run(check, identity, context, failed))
         first = confirm(symbolic[identity.name], numeric)
         verdict, reason = aggregate(identity, first, numeric)
         verdicts.append(Verdict(identity, verdict, reason, [first, *numeric],
                                 round(time.perf_counter() - start, 3)))
-        say(f"[{number}/{len(identities)}] {identity.name}: {verdict}")
+        say(f"[{number}/{len(identities)}] {identity.name}: {routes.decided_by(verdicts[-1])}")
     critical = routes.Context(alpha=alpha, n_checks=n_checks).critical
     meta = {"seed": root, "alpha": alpha, "samples": n_samples, "points": n_points,
             "n_statistical_checks": n_checks,
             "z_crit": {"two_sided": critical("=="), "one_sided": critical("<=")}}
     return verdicts, meta
-
-
-def aggregate(identity, symbolic, numeric) -> tuple[str, str]:
-    """The verdict and its reason. ``fails`` needs a numeric disagreement (certified by the
-    exact route, or beyond the z-test) or a witnessed refutation; a proof contradicted by a
-    number is a defect of the tool, reported ``inconclusive``; an unconfirmed refutation is
-    ``inconclusive``; ``holds`` says whether it rests on a proof or on numbers only."""
-    if isinstance(identity.model, Approximation):
-        return _approximate(symbolic, numeric)
-    against = [r for r in numeric if r.status == "disagrees"]
-    if against and symbolic.status == "proved":
-        first = against[0]
-        return "inconclusive", (f"defect of the tool: the symbolic route proves it, but the "
-                                f"{first.route} route disagrees at {first.label} point beyond "
-                                f"its bound")
-    if (symbolic.witness or {}).get("conflict"):
-        return "inconclusive", ("defect of the tool: the exact route's certified difference "
-                                "and the symbolic residual disagree at "
-                                f"{symbolic.witness['label']} point")
-    if against:
-        how = routes.evidence(against)
-        return "fails", f"rejected at {len(against)} of {len(numeric)} checks ({how})"
-    if symbolic.status == "unconfirmed":
-        return "inconclusive", "the canonical residual is not 0, but no exact check confirmed it"
-    undefined = [r for r in numeric if r.status == "undefined"]
-    if undefined:
-        return "inconclusive", f"a side is not a finite number at {len(undefined)} point(s)"
-    agreeing = sum(r.status == "agrees" for r in numeric)
-    if symbolic.status == "proved":
-        return ("derived" if identity.question else "holds"), \
-            f"proved for symbolic sizes; agrees at all {agreeing} numeric checks"
-    if not agreeing:
-        return "inconclusive", "no check could resolve anything"
-    skipped = sorted({r.label for r in numeric if r.status == "skipped"})
-    return "holds", (f"numeric evidence only: agrees at all {agreeing} resolved checks"
-                     + (f" (not checked: {', '.join(skipped)})" if skipped else ""))
-
-
-def _approximate(symbolic, numeric) -> tuple[str, str]:
-    """``approximate`` when the claim is not exact but every order route measured the
-    declared order; ``fails`` when an order differs; ``holds`` when it is exact."""
-    orders = [r for r in numeric if r.route == "order"]
-    if not orders or any(r.status == "inconclusive" for r in orders):
-        return "inconclusive", "the error order could not be measured at every point"
-    if any(r.status == "disagrees" for r in orders):
-        return "fails", "the measured error order differs from the declared one"
-    others = [symbolic] + [r for r in numeric if r.route != "order"]
-    if any(r.status in ("refuted", "unconfirmed", "disagrees") for r in others):
-        return "approximate", "not exact; the error has the declared order"
-    if all(r.status in ("proved", "agrees") for r in others):
-        return "holds", "exact, not only an approximation"
-    return "inconclusive", "exactness could not be decided"

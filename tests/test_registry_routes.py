@@ -169,7 +169,8 @@ def test_gradient_route_refuses_more_units_than_it_can_enumerate():
 
 
 def test_an_unknown_route_is_an_error_not_a_fallback():
-    assert names() == ["exact", "gradient", "montecarlo", "order", "replicate", "symbolic"]
+    assert names() == ["exact", "exact probability", "gradient", "montecarlo", "order", "replicate",
+                       "symbolic"]
     with pytest.raises(ValueError, match="unknown route 'monte-carlo'"):
         run("monte-carlo", IDENTITIES[0], _point(IDENTITIES[0]), IDENTITIES[0].rhs)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import ClassVar
 
 import numpy as np
 import sympy as sp
@@ -21,14 +22,15 @@ from ..symbolic import ExpansionError
 from ..symbolic.budget import time_limit
 from ..symbolic.evaluate import evaluate_ball
 from ..symbolic.expectation import Derivation, NoClosedForm, Step
-from ..symbolic.operators import OPERATOR_TYPES
+from ..symbolic.operators import OPERATOR_TYPES, E, P
+from ..symbolic.probability import conditions, derive_probability
 from ..symbolic.statements import derive_statement
 from .limits import escape, excerpt
 from .parser import MAX_SIZE, ClaimError
 from .schema import Claim, interval
 
 __all__ = ["to_identity", "DOMAIN_RULES", "LARGE_SIZES", "PremisedIdentity", "APPROXIMATION_RANGE",
-           "PREMISE_TRIES"]
+           "PREMISE_TRIES", "ProbabilityModel"]
 
 #: domain -> (typical range, edges, low, high): edges are the domain's boundary where it is
 #: closed (q = 1, 0) and points near it where it is open
@@ -141,6 +143,38 @@ def derive_under(premises, lhs, space) -> Derivation:
 
 
 @dataclass(frozen=True)
+class ProbabilityModel(ExpressionModel):
+    """A claim with probabilities (``P``, conditionals): the exact probability route first
+    (closed forms at any number of masks), then exact enumeration and Monte Carlo as the
+    independent checks."""
+
+    routes: ClassVar[tuple] = ("exact probability", "exact", "montecarlo")
+
+
+def _has_events(*exprs) -> bool:
+    """Whether a side has a ``P`` node or an ``E`` of a Piecewise (a conditional mean)."""
+    exprs = [e for e in exprs if isinstance(e, sp.Basic)]
+    return any(e.has(P) or any(isinstance(n.args[0], sp.Piecewise) for n in e.atoms(E))
+               for e in exprs)
+
+
+def _check_conditions(claim: Claim, *exprs) -> None:
+    """A condition whose probability is 0 for every parameter value is an error at once."""
+    for node in conditions(*exprs):
+        try:
+            with time_limit():
+                value = derive_probability(node.args[0], claim.space).result
+        except (NoClosedForm, ExpansionError, TypeError, ValueError, sp.PolynomialError,
+                ArithmeticError, RecursionError, NotImplementedError, AttributeError):
+            continue  # no closed form: each checked point tests the condition instead
+        if sp.simplify(value) == 0:
+            raise ClaimError(f"claim {escape(claim.name)!r}: the condition "
+                             f"{excerpt(str(node.args[0]), 80)} has probability 0 "
+                             f"(P({node.args[0]}) = 0); a conditional needs a condition of "
+                             f"positive probability")
+
+
+@dataclass(frozen=True)
 class PremisedIdentity(Identity):
     """A claim with premises (``assume = [...]``): typical points are drawn inside them (by
     rejection), edge and size points outside them are left out."""
@@ -235,7 +269,9 @@ def to_identity(claim: Claim) -> Identity:
     variables = tuple(RandomVariable(s.name, s.kind, s.params, s.shape)
                       for s in claim.random.values())
     name = escape(claim.name)
-    model = ExpressionModel(claim.lhs, variables, claim.space, label=f"claim {claim.name!r}")
+    kind = ProbabilityModel if _has_events(claim.lhs, claim.rhs) else ExpressionModel
+    model = kind(claim.lhs, variables, claim.space, label=f"claim {claim.name!r}")
+    _check_conditions(claim, claim.lhs, claim.rhs)
     relation = claim.relation
     rhs, statement = refine(claim.rhs, claim.premises), f"{claim.text['lhs']} {relation} " \
                                                          f"{claim.text['rhs']}"

@@ -120,8 +120,9 @@ class _Builder:
     """Walks a checked AST and builds the SymPy expression; raises ClaimError on anything else."""
 
     def __init__(self, names: Namespace, *, allow_operators: bool, allow_order: bool = False,
-                 used=frozenset()):
+                 used=frozenset(), text: str = ""):
         self.names, self.allow_operators = names, allow_operators
+        self.text = text             # the source of the tree (a conditional's | splits it)
         self.allow_order = allow_order
         self.bound: dict = {}        # Sum index name -> Symbol
         self.largest: dict = {}      # Sum index Symbol -> its largest value at checked sizes
@@ -265,6 +266,9 @@ class _Builder:
         arity = 2 if name == "Cov" else 1
         if len(args) != arity:
             raise ClaimError(f"{name}() takes {arity} argument(s), got {len(args)}")
+        split = _condition_split(args[-1], self.text) if args else None
+        if split is not None:
+            return self._conditional(name, args[:-1], *split)
         self.inside_operator, self.inside_event = True, name == "P"
         try:
             built = [self.build(a) for a in args]
@@ -275,6 +279,41 @@ class _Builder:
                 raise ClaimError("P() takes an event, a comparison such as P(z > 1/2)")
             return P(built[0])
         return OPERATORS[name](*[_expr(b) for b in built])
+
+    def _part(self, text, *, event: bool):
+        """One side of a conditional's ``|``, parsed on its own (its text for nested splits)."""
+        text = text.strip()
+        tree = _parse_tree(text)
+        previous = self.text, self.inside_operator, self.inside_event
+        self.text, self.inside_operator, self.inside_event = text, True, event
+        try:
+            return self.build(tree.body)
+        finally:
+            self.text, self.inside_operator, self.inside_event = previous
+
+    def _conditional(self, name, first, given, condition):
+        """``P(A | B) = P(A and B) / P(B)``; ``E(f | B) = E(f 1_B) / P(B)`` (the indicator as
+        ``where(B, f, 0)``); ``Var`` and ``Cov`` from those conditional means. ``B`` must be an
+        event (its probability is checked to be positive where the claim is checked)."""
+        event = self._part(condition, event=True)
+        if not _is_event(event):
+            raise ClaimError(f"the condition of {name}(... | {excerpt(condition.strip(), 40)}) is "
+                             f"not an event: condition on a comparison, e.g. E(x | m > 0) "
+                             f"(conditioning on a random variable is not supported)")
+        value = self._part(given, event=name == "P")
+        if name == "P":
+            if not _is_event(value):
+                raise ClaimError("P() takes an event, a comparison such as P(x > 1 | m > 0)")
+            return P(sp.And(value, event)) / P(event)
+        values = [_expr(self._part(ast.unparse(a), event=False)) for a in first] + [_expr(value)]
+
+        def mean(f):
+            return E(sp.Piecewise((f, event), (0, True))) / P(event)
+        if name == "E":
+            return mean(values[0])
+        if name == "Var":
+            return mean(values[0] ** 2) - mean(values[0]) ** 2
+        return mean(values[0] * values[1]) - mean(values[0]) * mean(values[1])
 
     def _Compare(self, node):
         if not self.inside_event:
@@ -545,6 +584,57 @@ def _describe(node) -> str:
             "MatMult": "@", "NamedExpr": "':='", "Invert": "~", "BitXor": "^"}.get(text, text)
 
 
+def _condition_split(node, text: str):
+    """``(given, condition)`` source texts of an operator argument ``A | B`` (``|`` binds
+    tighter than comparisons, so ``x > 1 | m > 0`` is found inside the comparison chain), or
+    ``None`` without a ``|``. One ``|`` per operator, separating the whole argument."""
+    found, stack = [], [(node, True)]
+    while stack:
+        current, top = stack.pop()
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.BitOr):
+            found.append((current, top))
+            top = False
+        if isinstance(current, (ast.Call, ast.Subscript)):
+            continue  # a nested operator splits its own argument
+        inner = top and isinstance(current, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)) \
+            and (not isinstance(current, ast.BinOp) or isinstance(current.op, ast.BitOr))
+        stack.extend((child, inner) for child in ast.iter_child_nodes(current))
+    if not found:
+        return None
+    if len(found) > 1:
+        raise ClaimError("a conditional takes one '|': E(expr | condition), P(A | B)")
+    bar, top = found[0]
+    if not top:
+        raise ClaimError("'|' separates a whole operator argument from its condition, "
+                         "E(expr | condition); it is not an operator on numbers")
+    data = text.encode()
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def offset(line, column):
+        return starts[line - 1] + column
+    between = data[offset(bar.left.end_lineno, bar.left.end_col_offset):
+                   offset(bar.right.lineno, bar.right.col_offset)]
+    cut = offset(bar.left.end_lineno, bar.left.end_col_offset) + between.index(b"|")
+    begin = offset(node.lineno, node.col_offset)
+    end = offset(node.end_lineno, node.end_col_offset)
+    given, condition = data[begin:cut].decode(), data[cut + 1:end].decode()
+    if not given.strip() or not condition.strip():
+        raise ClaimError("a conditional needs both sides of '|': E(expr | condition)")
+    return given, condition
+
+
+def _parse_tree(text: str):
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ClaimError(f"syntax error in {excerpt(text.strip())}: {exc.msg} (a conditional "
+                         f"is written E(expr | condition), the '|' outside parentheses)") from None
+    _validate_tree(tree)
+    return tree
+
+
 def _validate_tree(tree) -> None:
     count = 0
     stack = [(tree, 0)]
@@ -584,7 +674,7 @@ def parse_expression(text, names: Namespace, *, allow_operators: bool = True,
     try:
         used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         return _expr(_Builder(names, allow_operators=allow_operators, allow_order=allow_order,
-                              used=used).build(tree))
+                              used=used, text=text.strip()).build(tree))
     except ClaimError:
         raise
     except (RecursionError, MemoryError, OverflowError, TypeError, ValueError,

@@ -7,15 +7,16 @@ rate. :func:`run` looks a route up by name; an unknown name raises ``ValueError`
 """
 from .registry import get, names, route
 from .moments import prepare
-from .result import STATISTICAL, Context, RouteResult, evidence
+from .result import STATISTICAL, Context, RouteResult, decided_by, evidence
 
 # registration on import: each module adds its route to the table
-from . import exact, expressions, gradient, montecarlo, order, replicate, symbolic  # noqa: E402,F401,I001
+from . import (exact, expressions, gradient, montecarlo, order,  # noqa: E402,F401,I001
+               probability, replicate, symbolic)
 from .exact import enumerable  # noqa: E402
 from .montecarlo import judge_batches  # noqa: E402
 
 __all__ = ["Context", "RouteResult", "run", "route", "names", "enumerable", "prepare",
-           "STATISTICAL", "sample_batches", "judge_batches", "evidence"]
+           "STATISTICAL", "sample_batches", "judge_batches", "evidence", "decided_by"]
 
 #: the statistical routes' costly half: ``(prepared, batch statistics)`` of a check
 _SAMPLERS = {"montecarlo": montecarlo.sample_batches, "replicate": replicate.sample_batches}

@@ -25,7 +25,7 @@ from ..symbolic.evaluate import evaluate_ball, work_estimate
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, P, Var, operator_nodes
 from .moments import EXACT_MAX_BITS, EXACT_MAX_OUTCOMES, PILOT_SEED, Prepared, pilot_center, prepare
 
-__all__ = ["polynomial_degree", "MAX_UNROLLED"]
+__all__ = ["polynomial_degree", "MAX_UNROLLED", "unroll"]
 
 #: most terms a Sum around an operator node is unrolled into (E(m[i]) inside Sum over i)
 MAX_UNROLLED = 4096
@@ -85,6 +85,10 @@ def _linear_in_means(body):
         return None
     rest = flat.xreplace({s: sp.Integer(0) for s in stand_ins})
     return sp.Add(*[c * n.args[0] for c, n in zip(coefficients, nodes)]), rest
+
+
+#: the Sums around operator nodes unrolled at a point (the exact probability route's too)
+unroll = _unroll
 
 
 def polynomial_degree(expr, name: str) -> float:

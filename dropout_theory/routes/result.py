@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 
 from ..sampling import DEFAULT_ALPHA, z_crit
 
-__all__ = ["RouteResult", "Context", "violation", "decide", "evidence", "STATISTICAL"]
+__all__ = ["RouteResult", "Context", "violation", "decide", "evidence", "decided_by", "STATISTICAL",
+           "EXACT"]
 
 #: routes whose checks share the run's false-alarm rate (Bonferroni)
 STATISTICAL = ("montecarlo", "replicate")
+#: routes with no sampling error: a rejection is a certified counterexample
+EXACT = ("exact", "exact probability")
 
 
 @dataclass
@@ -101,7 +104,7 @@ def decide(relation: str, difference: float, rounding: float, se: float = 0.0,
 
 def evidence(rejections) -> str:
     """What a set of rejecting results rests on, in words for a verdict's reason."""
-    if any(r.route == "exact" or r.gate == "nothing random" for r in rejections):
+    if any(r.route in EXACT or r.gate == "nothing random" for r in rejections):
         return "certified counterexample"
     if any(r.gate == "empirical Bernstein" for r in rejections):
         return "beyond the z-test, confirmed by empirical Bernstein bounds"
@@ -109,3 +112,29 @@ def evidence(rejections) -> str:
         return "beyond the z-test at the run's alpha; no value range is known, so this rests " \
                "on the t approximation"
     return "beyond the z-test at the run's alpha"
+
+
+def decided_by(verdict) -> str:
+    """A verdict with the routes it rests on, for a progress line: the disagreeing ones for
+    ``fails``, the symbolic route for a proof, else the numeric ones that resolved (never the
+    symbolic route when it was inconclusive). ``verdict`` has ``verdict`` and ``routes``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> decided_by(SimpleNamespace(verdict="holds", routes=[
+    ...     RouteResult("symbolic", "inconclusive"), RouteResult("exact probability", "agrees"),
+    ...     RouteResult("montecarlo", "agrees")]))
+    'holds (exact probability and montecarlo routes)'
+    """
+    symbolic, numeric = verdict.routes[0], verdict.routes[1:]
+    if verdict.verdict == "fails":
+        names = [r.route for r in numeric if r.status == "disagrees"]
+    elif symbolic.status == "proved" and verdict.verdict == "holds":
+        names = ["symbolic"]
+    else:
+        names = [r.route for r in numeric if r.status in ("agrees", "disagrees")]
+    names = list(dict.fromkeys(names))
+    if not names or verdict.verdict == "inconclusive":
+        return f"{verdict.verdict} (no route decided)"
+    return f"{verdict.verdict} ({' and '.join(names)} route{'s' if len(names) > 1 else ''})"

@@ -23,7 +23,7 @@ from ..symbolic.budget import time_limit
 from ..symbolic.statements import derive_statement
 from .moments import claim_ball
 from .registry import route
-from .result import RouteResult
+from .result import EXACT, RouteResult
 
 __all__ = ["symbolic", "confirm"]
 
@@ -96,7 +96,7 @@ def confirm(result: RouteResult, numeric: list) -> RouteResult:
     residual = result.detail.residual
     conflict = None
     for check in numeric:
-        if check.route != "exact" or check.status != "disagrees":
+        if check.route not in EXACT or check.status != "disagrees":
             continue
         ball = _residual_at(residual, check.point)
         lo, hi = check.interval
@@ -109,7 +109,7 @@ def confirm(result: RouteResult, numeric: list) -> RouteResult:
         conflict = conflict or {"point": check.point, "label": check.label, "conflict": True,
                                 "interval": check.interval,
                                 "residual_interval": (float(ball.lo), float(ball.hi))}
-    checked = sum(c.route == "exact" for c in numeric)
+    checked = sum(c.route in EXACT for c in numeric)
     note = (f"the exact route and the residual disagree at the {conflict['label']} point"
             if conflict else f"no exact check confirmed it ({checked} exact checks)")
     return dataclasses.replace(result, witness=conflict, note=result.note + "; " + note)

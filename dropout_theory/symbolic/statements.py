@@ -2,8 +2,10 @@
 
 A claim's sides are expressions such as ``exp(E(log X))/Var(Y)``; the symbolic route replaces
 each operator node by its exact derivation (for symbolic sizes) and compares the results.
-``P`` has no moment rule, and an expression too large for the engine (see
-:mod:`.budget`) is refused before any work, both as :class:`NoClosedForm`.
+``P`` of an event, and ``E`` of a Piecewise on events (a conditional's numerator), are
+derived in closed form by :mod:`.probability` where it applies (:class:`NoClosedForm`
+otherwise); an expression too large for the engine (see :mod:`.budget`) is refused before
+any work, also as :class:`NoClosedForm`.
 """
 from __future__ import annotations
 
@@ -11,19 +13,28 @@ import sympy as sp
 
 from .budget import MAX_NESTED_SUMS, MAX_TERMS, symbolic_size
 from .expectation import Derivation, NoClosedForm, Step, covariance, expectation, variance
-from .operators import Cov, E, Var, operator_nodes
+from .operators import Cov, E, P, Var, operator_nodes
+from .probability import derive_on_event, derive_probability
+from .terms import ExpansionError
 
 __all__ = ["derive_statement"]
 
 
 def _derive(node, space) -> Derivation:
+    if isinstance(node, P):
+        return derive_probability(node.args[0], space)
+    if isinstance(node, E) and isinstance(node.args[0], sp.Piecewise):
+        try:
+            return expectation(node.args[0], space)
+        except (NoClosedForm, ExpansionError):
+            return derive_on_event(node.args[0], space)
     if isinstance(node, E):
         return expectation(node.args[0], space)
     if isinstance(node, Var):
         return variance(node.args[0], space)
     if isinstance(node, Cov):
         return covariance(node.args[0], node.args[1], space)
-    raise NoClosedForm(f"no moment rule for the probability {node}")
+    raise NoClosedForm(f"no rule for {node}")
 
 
 def derive_statement(expr, space) -> Derivation:

@@ -51,13 +51,16 @@ def test_an_event_undefined_in_some_outcomes_is_inconclusive(lhs, law):
     assert v.verdict == "inconclusive" and "not a finite number" in v.reason
 
 
-def test_an_event_whose_sides_tie_at_rounding_level_resolves_nothing():
+def test_an_event_whose_sides_tie_at_rounding_level_resolves_nothing_numerically():
     """x (a + 1) > x a + x is never true, but rounding cannot decide it for any x: the
-    probability's ball is [0, 1], which 'agreed' with 1/2 before."""
+    probability's ball is [0, 1], which 'agreed' with 1/2 before. The sampling routes stay
+    unresolved; the exact probability route (issue 18) reads the event exactly (0 > 0) and
+    certifies P = 0, so the claim fails on that route alone."""
     (v,) = _verdicts([{"name": "tie", "lhs": "P(x*(a + 1) > x*a + x)", "rhs": "1/2",
                        "symbols": {"a": "positive"}, **NORMAL}]).values()
-    assert v.verdict == "inconclusive"
-    assert {r.status for r in v.routes[1:]} == {"unresolved"}
+    assert {r.status for r in v.routes[1:] if r.route != "exact probability"} == {"unresolved"}
+    assert {r.status for r in v.routes if r.route == "exact probability"} == {"disagrees"}
+    assert v.verdict == "fails" and "certified" in v.reason
 
 
 @pytest.mark.parametrize("seed", range(3))
