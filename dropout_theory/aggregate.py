@@ -40,7 +40,8 @@ def aggregate(identity, symbolic, numeric) -> tuple[str, str]:
             f"proved for symbolic sizes; agrees at all {agreeing} numeric checks"
     if not agreeing:
         return "inconclusive", "no check could resolve anything"
-    skipped = sorted({r.label for r in numeric if r.status == "skipped"})
+    skipped = sorted({r.label for r in numeric if r.status == "skipped"}
+                     - {r.label for r in numeric if r.status != "skipped"})
     return "holds", (f"numeric evidence only: agrees at all {agreeing} resolved checks"
                      + (f" (not checked: {', '.join(skipped)})" if skipped else ""))
 
