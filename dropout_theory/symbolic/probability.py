@@ -182,10 +182,8 @@ def _discrete(atoms, counts, space):
     supports = []
     for atom in sorted(atoms, key=sp.default_sort_key):
         law = _law(atom, space)
-        if isinstance(law, Bernoulli):
+        if isinstance(law, Bernoulli):  # an entry's own rate (a per-unit one is read there)
             q = sp.sympify(law.q)
-            if not _shared_rate(q):
-                raise NoClosedForm(f"{atom} ~ {law.describe()}: a rate per entry")
             supports.append((atom, [(sp.Integer(0), 1 - q), (sp.Integer(1), q)]))
         elif isinstance(law, Binomial):
             n, q = sp.sympify(law.n), sp.sympify(law.q)

@@ -167,6 +167,22 @@ def test_table_rows_hold_and_twins_fail_with_a_certified_counterexample(row):
     assert [r.n_samples for r in good.routes if r.route == "montecarlo"] == [2 * FAST["n_samples"]]
 
 
+def test_masks_with_a_rate_per_unit_are_enumerated_with_their_own_rates():
+    """Bernoulli(r)[3]: the tail of a Poisson-binomial count is a polynomial in the rates,
+    proved; the twin with the mean rate (a Binomial) is refuted by a certified difference."""
+    units = {"r": "keep[3]"}
+    tail = "r[1]*r[2] + r[1]*r[3] + r[2]*r[3] - 2*r[1]*r[2]*r[3]"
+    mean = "(r[1] + r[2] + r[3])/3"
+    (good, bad), _ = check([_claim("pb", "P(Sum(m[i], (i, 1, 3)) >= 2)", tail,
+                                   {"m": "Bernoulli(r)[3]"}, units),
+                            _claim("pb-twin", "P(Sum(m[i], (i, 1, 3)) >= 2)",
+                                   f"3*({mean})**2 - 2*({mean})**3", {"m": "Bernoulli(r)[3]"},
+                                   units)], **FAST)
+    assert good.verdict == "holds" and good.symbolic == "proved"
+    assert bad.verdict == "fails" and "certified counterexample" in bad.reason
+    assert any(r.route == "exact probability" and r.status == "disagrees" for r in bad.routes)
+
+
 def test_a_condition_of_probability_zero_is_an_error_naming_it(tmp_path, capsys):
     with pytest.raises(ClaimError, match=r"the condition 'm > 1' has probability 0"):
         load_identities(_claim("c", "P(x > 1 | m > 1)", "1/2", MIXED))
