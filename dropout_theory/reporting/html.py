@@ -24,8 +24,9 @@ code.long { display: block; white-space: pre-wrap; word-break: break-all; max-he
 .holds { background: #2e7d32; } .fails { background: #c62828; } .approximate { background: #ef6c00; }
 .inconclusive { background: #616161; } .unexpected { outline: 3px solid #c62828; }
 .meta, .reason, .small { font-family: sans-serif; font-size: .85rem; color: #444; }
-table { border-collapse: collapse; font-family: sans-serif; font-size: .78rem; margin: .5rem 0;
-        display: block; max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; font-family: sans-serif; font-size: .78rem; margin: .5rem 0; }
+table.topic { width: 100%; table-layout: fixed; } div.scroll { overflow-x: auto; }
+details table { display: block; max-width: 100%; overflow-x: auto; }
 td, th { border: 1px solid #ddd; padding: .15rem .4rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; } article { border-top: 1px solid #eee; padding-top: .6rem; margin-top: 1.2rem; }
 dl { display: grid; grid-template-columns: 9rem 1fr; gap: .1rem .8rem; font-size: .9rem; }
@@ -117,13 +118,16 @@ def _topic(topic, members, by_name) -> str:
     if not shown:
         return "\n".join(parts + ["<p class='small'>(none of its statements is in this run)"
                                   "</p></section>"])
-    parts.append("<table><tr><th>statement</th><th>source</th><th>claim</th><th>verdict</th>"
-                 "<th>evidence</th></tr>")
+    parts.append("<table class='topic'><colgroup><col style='width:15%'><col style='width:22%'>"
+                 "<col style='width:33%'><col style='width:9%'><col style='width:21%'>"
+                 "</colgroup><tr><th>statement</th><th>source</th><th>claim</th>"
+                 "<th>verdict</th><th>evidence</th></tr>")
     for identity in shown:
         entry = by_name[identity.name]
         evidence = " ".join(entry.off) or entry.record["reason"]
         parts.append(f"<tr><td><a href='#{escape(identity.name)}'>{escape(identity.name)}</a>"
-                     f"</td><td>{escape(identity.source)}</td><td>{_claim_math(identity)}</td>"
+                     f"</td><td>{escape(identity.source)}</td><td><div class='scroll'>"
+                     f"{_claim_math(identity)}</div></td>"
                      f"<td>{_badge(entry.record['verdict'])}</td><td>{escape(evidence)}</td></tr>")
     parts.append("</table></section>")
     return "\n".join(parts)
