@@ -16,8 +16,7 @@ from ..identity import Approximation
 from ..registry import registry
 from ..report import counterexample, statement_record, true_instead_expr
 
-__all__ = ["Entry", "entries", "family_intro", "figure_files", "offness", "fmt",
-           "relation_symbol"]
+__all__ = ["Entry", "entries", "family_intro", "figure_files", "offness", "fmt"]
 
 
 @dataclass
@@ -65,10 +64,13 @@ def offness(verdict, record) -> list[str]:
             f"1/{identity.model.parameter}" if identity.model.parameter in \
             {p.name for p in identity.params if p.integer} else identity.model.parameter
         lines.append(f"Error order in {parameter}: declared {declared:g}, measured "
-                     f"{fmt(measured, 3)} (log-log slope of |exact - claim|, mean over the "
-                     f"order checks).")
-        gaps = [r for r in verdict.routes[1:] if r.route in ("exact", "montecarlo")
-                and r.label == "typical" and r.difference is not None]
+                     + ("-" if measured is None else f"{measured:.2f}")
+                     + " (log-log slope of |exact - claim|, mean over the order checks).")
+        typical = [r for r in verdict.routes[1:] if r.label == "typical"
+                   and r.difference is not None]
+        # the exact route's gaps where it ran (Monte Carlo estimates the same points again)
+        gaps = [r for r in typical if r.route == "exact"] or \
+            [r for r in typical if r.route == "montecarlo"]
         if gaps:
             lines.append("Gap lhs - rhs at the typical points: " + ", ".join(
                 f"{fmt(r.difference, 3)} on {fmt(r.lhs, 3)}" for r in gaps) + ".")
@@ -130,8 +132,3 @@ def family_intro(family: str) -> str:
         return ""
     doc = (module.__doc__ or "").strip()
     return doc.split("\n\n", 1)[0].replace("\n", " ")
-
-
-def relation_symbol(relation: str) -> str:
-    return {"==": "=", "<=": "\u2264", ">=": "\u2265"}[relation]
-

@@ -8,7 +8,7 @@ from html import escape
 import sympy as sp
 
 from ..report import claim_expr, summary_line
-from .document import Entry, family_intro, fmt, relation_symbol
+from .document import Entry, family_intro, fmt
 from .math import mathml
 
 __all__ = ["render_html", "CSS"]
