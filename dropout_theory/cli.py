@@ -160,8 +160,12 @@ def _report(args) -> int:
     _check_directory(args.out, "--out")
     if args.update_readme and not Path(args.update_readme).is_file():
         raise ValueError(f"--update-readme {escape(args.update_readme)!r} is not a file")
+    if not Path(args.figures).is_dir():
+        _stderr(f"no figures directory {escape(args.figures)!r}: the report will have no "
+                f"figures (write them with 'dropout-theory figures --out DIR')")
     verdicts, meta = _verdicts(args, select(args.names))
-    path = write_report(verdicts, meta, args.out, fmt=args.format, figures=args.figures)
+    path = write_report(verdicts, meta, args.out, fmt=args.format, figures=args.figures,
+                        command="report")
     document = to_json(verdicts, meta, command="report")
     print(json.dumps(document, indent=2) if args.json else path)
     if args.update_readme:

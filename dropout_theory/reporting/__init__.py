@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+from ..registry import registry
 from ..report import to_json
 from .document import entries, figure_files
 from .html import render_html
@@ -37,18 +38,16 @@ def write_report(verdicts, meta, out, *, fmt: str = "html", figures=None,
     figures = Path(figures) if figures is not None else None
     rows = entries(verdicts, figures=figures)
     _, extra = figure_files(figures, [v.name for v in verdicts])
-    topics = []
-    if not claims:
-        from ..registry import registry
-        known = registry()
-        topics = [(topic, members(topic, known)) for topic in TOPICS]
+    known = registry()
+    topics = [] if claims else [(topic, members(topic, known)) for topic in TOPICS]
     intro = "" if claims else _INTRO
+    layout = {"title": title, "topics": topics, "family_figures": extra, "intro": intro,
+              "grouped": not claims}
     (out / "verdicts.json").write_text(json.dumps(to_json(verdicts, meta, command=command),
                                                   indent=2) + "\n")
     if fmt == "html":
         path = out / "report.html"
-        path.write_text(render_html(rows, meta, title=title, topics=topics,
-                                    family_figures=extra, intro=intro, grouped=not claims), encoding="utf-8")
+        path.write_text(render_html(rows, meta, **layout), encoding="utf-8")
         return path
     used = [p for e in rows for p in e.figures] + [p for ps in extra.values() for p in ps]
     if used:
@@ -56,6 +55,5 @@ def write_report(verdicts, meta, out, *, fmt: str = "html", figures=None,
         for path in used:
             shutil.copyfile(path, out / "figures" / path.name)
     path = out / "report.md"
-    path.write_text(render_markdown(rows, meta, title=title, topics=topics,
-                                    family_figures=extra, intro=intro, grouped=not claims), encoding="utf-8")
+    path.write_text(render_markdown(rows, meta, **layout), encoding="utf-8")
     return path

@@ -16,23 +16,35 @@ __all__ = ["render_html", "CSS"]
 CSS = """
 body { font-family: Georgia, 'DejaVu Serif', serif; max-width: 60rem; margin: 1.5rem auto;
        padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
-h1 { font-size: 1.9rem; margin-bottom: .2rem; } h2 { border-bottom: 2px solid #ccc; margin-top: 2.5rem; }
-h3 { margin-bottom: .3rem; } code { font-size: .85em; background: #f4f4f4; padding: 0 .2em; }
-code.long { display: block; white-space: pre-wrap; word-break: break-all; max-height: 8rem; overflow: auto; }
+h1 { font-size: 1.9rem; margin-bottom: .2rem; }
+h2 { border-bottom: 2px solid #ccc; margin-top: 2.5rem; }
+h3 { margin-bottom: .3rem; }
+code { font-size: .85em; background: #f4f4f4; padding: 0 .2em; }
+code.long { display: block; white-space: pre-wrap; word-break: break-all; max-height: 8rem;
+            overflow: auto; }
 .badge { font-family: sans-serif; font-size: .75rem; padding: .1rem .45rem; border-radius: .6rem;
          color: white; vertical-align: middle; }
-.holds { background: #2e7d32; } .fails { background: #c62828; } .approximate { background: #ef6c00; }
-.inconclusive { background: #616161; } .unexpected { outline: 3px solid #c62828; }
+.holds { background: #2e7d32; }
+.fails { background: #c62828; }
+.approximate { background: #ef6c00; }
+.inconclusive { background: #616161; }
+.unexpected { outline: 3px solid #c62828; }
 .meta, .reason, .small { font-family: sans-serif; font-size: .85rem; color: #444; }
 table { border-collapse: collapse; font-family: sans-serif; font-size: .78rem; margin: .5rem 0; }
-table.topic { width: 100%; table-layout: fixed; } div.scroll { overflow-x: auto; }
+table.topic { width: 100%; table-layout: fixed; }
+div.scroll { overflow-x: auto; }
 details table { display: block; max-width: 100%; overflow-x: auto; }
 td, th { border: 1px solid #ddd; padding: .15rem .4rem; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; } article { border-top: 1px solid #eee; padding-top: .6rem; margin-top: 1.2rem; }
+th { background: #f0f0f0; }
+article { border-top: 1px solid #eee; padding-top: .6rem; margin-top: 1.2rem; }
 dl { display: grid; grid-template-columns: 9rem 1fr; gap: .1rem .8rem; font-size: .9rem; }
-dt { font-weight: bold; } dd { margin: 0; } math[display=block] { margin: .4rem 0; overflow-x: auto; }
-ol.steps li { margin-bottom: .3rem; } .off { background: #fff4e5; padding: .3rem .6rem; }
-img.figure { max-width: 100%; height: auto; border: 1px solid #eee; display: block; margin: .5rem 0; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+math[display=block] { margin: .4rem 0; overflow-x: auto; }
+ol.steps li { margin-bottom: .3rem; }
+.off { background: #fff4e5; padding: .3rem .6rem; }
+img.figure { max-width: 100%; height: auto; border: 1px solid #eee; display: block;
+             margin: .5rem 0; }
 nav ul { columns: 2; font-family: sans-serif; font-size: .9rem; }
 """
 
@@ -81,7 +93,8 @@ def _entry(entry: Entry) -> str:
     expected = "" if rec["expected"] is None else (
         f"<span class='small'>expected {escape(rec['expected'])}"
         f"{' (as expected)' if matches else ' &#8212; NOT as expected'}</span>")
-    parts = [f"<article id='{escape(rec['name'])}' class='{'' if matches in (True, None) else 'unexpected'}'>",
+    mark = "" if matches in (True, None) else "unexpected"
+    parts = [f"<article id='{escape(rec['name'])}' class='{mark}'>",
              f"<h3>{escape(rec['name'])} {_badge(rec['verdict'])} {expected}</h3>",
              f"<p class='reason'>{escape(rec['reason'])}</p>",
              "<p><b>Statement</b> (relation and right side as registered):</p>",
