@@ -14,6 +14,11 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _anchor(name: str) -> str:
+    """An explicit anchor per statement (a heading's own slug also carries its verdict)."""
+    return "".join(c if c.isalnum() or c == "-" else "-" for c in name)
+
+
 def _latex(expr) -> str:
     text = sp.latex(expr)
     return f"$$\n{text}\n$$" if len(text) < 4000 else f"`{sp.sstr(expr)[:4000]}...`"
@@ -29,7 +34,8 @@ def _entry(entry: Entry, figure_dir: str) -> list[str]:
         f" (expected {rec['expected']}{'' if rec['matches_expected'] else ', NOT as expected'})"
     sizes = "; ".join(f"{k} = {', '.join(map(str, v))}" for k, v in
                       rec["sizes_checked"].items()) or "no size parameters"
-    lines = [f"### {rec['name']}: **{rec['verdict']}**{expected}", "", rec["reason"], "",
+    lines = [f"<a id=\"{_anchor(rec['name'])}\"></a>", "",
+             f"### {rec['name']}: **{rec['verdict']}**{expected}", "", rec["reason"], "",
              _claim(entry.identity), "",
              f"- as written: `{rec['statement']}`", f"- source: {rec['source']}",
              f"- notation: {rec['notation']}", f"- sizes checked: {sizes}",
@@ -65,11 +71,13 @@ def render_markdown(entries, meta, *, title: str, topics=(), family_figures=None
     if topics:
         lines += ["## The seeds' contradictions", ""]
         for topic, members in topics:
-            lines += [f"### {topic.title}", "", topic.question, "",
-                      "| statement | source | verdict | evidence |", "|---|---|---|---|"]
-            for identity in (i for i in members if i.name in by_name):
+            lines += [f"### {topic.title}", "", topic.question, ""]
+            shown = [i for i in members if i.name in by_name]
+            lines += ["| statement | source | verdict | evidence |", "|---|---|---|---|"] \
+                if shown else ["(none of its statements is in this run)"]
+            for identity in shown:
                 entry = by_name[identity.name]
-                lines.append(f"| [{identity.name}](#{identity.name.replace('.', '')}) | "
+                lines.append(f"| [{identity.name}](#{_anchor(identity.name)}) | "
                              f"{_cell(identity.source)} | {entry.record['verdict']} | "
                              f"{_cell(' '.join(entry.off) or entry.record['reason'])} |")
             lines.append("")
