@@ -18,6 +18,11 @@ def scripts() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for script in scripts():
-        print(f"=== {script.stem} ===", flush=True)
-        runpy.run_path(str(script), run_name="__main__")
+    try:
+        for script in scripts():
+            print(f"=== {script.stem} ===", flush=True)
+            runpy.run_path(str(script), run_name="__main__")
+            if sys.stderr.closed:  # the family's script saw the pipe close (`| head`)
+                break
+    except BrokenPipeError:  # piped into `head`: not an error of ours
+        sys.stderr.close()
