@@ -197,3 +197,15 @@ def test_notebook_representations(run):
     assert verdict.identity._repr_latex_() == f"$${verdict.identity.statement}$$"
     hostile = dataclasses.replace(verdict.routes[1], note="<script>alert(1)</script>")
     assert "<script>" not in hostile._repr_html_()
+
+
+def test_report_command(tmp_path, capsys):
+    out = tmp_path / "md"
+    assert main(["report", "basics.standard-scaling", "--out", str(out), "--format", "md",
+                 "--samples", "4096", "--points", "1", "--figures", str(tmp_path / "none")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(out / "report.md")
+    assert "no figures directory" in captured.err
+    assert "### basics.standard-scaling: **holds**" in (out / "report.md").read_text()
+    assert main(["report", "basics", "--update-readme", str(tmp_path / "README.md")]) == 2
+    assert "needs a run of the whole registry" in capsys.readouterr().err
