@@ -41,6 +41,9 @@ def write_report(verdicts, meta, out, *, fmt: str = "html", figures=None,
     known = registry()
     topics = [] if claims else [(topic, members(topic, known)) for topic in TOPICS]
     intro = "" if claims else _INTRO
+    if figures is not None and not claims:
+        intro += (f" Figures: the PNGs in {figures} (written by 'dropout-theory figures', at "
+                  f"seed 0 unless rewritten with --seed), not from this run.")
     layout = {"title": title, "topics": topics, "family_figures": extra, "intro": intro,
               "grouped": not claims}
     (out / "verdicts.json").write_text(json.dumps(to_json(verdicts, meta, command=command),
