@@ -1,11 +1,12 @@
 """Command line: ``dropout-theory list | derive NAME | verify [NAME|FAMILY ...] | check FILE |
-calibrate | power [--family F] | figures | bench``."""
+report | calibrate | power [--family F] | figures | bench``."""
 from __future__ import annotations
 
 import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from ._validation import check_positive_int
 from .claims.limits import DEFAULT_BUDGET, MAX_SAMPLES, escape
@@ -39,6 +40,7 @@ def _build() -> argparse.ArgumentParser:
     ver.add_argument("names", nargs="*", help="identity or family names (default: all)")
     _add_run_options(ver)
     _add_check(sub)
+    _add_report(sub)
     _add_calibrate(sub)
     _add_power(sub)
     fig = sub.add_parser("figures", help="regenerate every registered figure (byte-identical)")
@@ -125,10 +127,57 @@ def _add_check(sub) -> None:
     chk.add_argument("--budget", type=int, default=DEFAULT_BUDGET,
                      help=f"work budget of the file in term-samples, estimated before any work "
                           f"(default {DEFAULT_BUDGET:.3g}; see README, Safety)")
+    chk.add_argument("--report", default=None, metavar="DIR",
+                     help="also write an HTML page of the claims' verdicts into DIR")
     chk.add_argument("--time-limit", type=float, default=TIME_LIMIT,
                      help=f"seconds the symbolic route may take per claim before it says "
                           f"inconclusive (default {TIME_LIMIT:g}; the whole file: 4 times "
                           f"that)")
+
+
+def _add_report(sub) -> None:
+    rep = sub.add_parser("report", help="write the theory report: every identity's statement, "
+                                        "derivation, verdict with its evidence, figure")
+    rep.add_argument("names", nargs="*", help="identity or family names (default: all)")
+    rep.add_argument("--out", default="report", help="output directory (default report/)")
+    rep.add_argument("--format", choices=("html", "md"), default="html",
+                     help="one self-contained HTML page (default) or Markdown")
+    rep.add_argument("--figures", default="figures", metavar="DIR",
+                     help="where the figures' PNGs are (default figures/, see 'figures')")
+    rep.add_argument("--update-readme", default=None, metavar="README",
+                     help="also rewrite the generated tables of README (identities, variants, "
+                          "CLI reference) from this run")
+    _add_run_options(rep)
+
+
+def _report(args) -> int:
+    from .registry import select
+    from .report import to_json
+    from .reporting import write_report
+    _check_run_options(args)
+    if args.update_readme and args.names:
+        raise ValueError("--update-readme needs a run of the whole registry (no names)")
+    _check_directory(args.out, "--out")
+    if args.update_readme and not Path(args.update_readme).is_file():
+        raise ValueError(f"--update-readme {escape(args.update_readme)!r} is not a file")
+    if not Path(args.figures).is_dir():
+        _stderr(f"no figures directory {escape(args.figures)!r}: the report will have no "
+                f"figures (write them with 'dropout-theory figures --out DIR')")
+    verdicts, meta = _verdicts(args, select(args.names))
+    path = write_report(verdicts, meta, args.out, fmt=args.format, figures=args.figures,
+                        command="report")
+    document = to_json(verdicts, meta, command="report")
+    print(json.dumps(document, indent=2) if args.json else path)
+    if args.update_readme:
+        from .reporting.readme import update_readme
+        update_readme(args.update_readme, document, _build())
+    return 0 if all(v.matches for v in verdicts) else 1
+
+
+def _check_directory(path: str, option: str) -> None:
+    """An output directory: refused before any work when a file is in its place."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise ValueError(f"{option} {escape(path)!r} exists and is not a directory")
 
 
 def _add_calibrate(sub) -> None:
@@ -197,16 +246,20 @@ def _power(args) -> int:
     return 0
 
 
-def _run(args, identities, command: str) -> list:
-    from .report import render_text, to_json
+def _verdicts(args, identities) -> tuple:
     from .sampling.executor import using
     from .verify import verify
     with using(workers=args.workers, scheduler=args.scheduler):
-        verdicts, meta = verify(identities, root=args.seed, n_samples=args.samples,
-                                alpha=args.alpha, n_points=args.points, progress=_stderr)
+        return verify(identities, root=args.seed, n_samples=args.samples, alpha=args.alpha,
+                      n_points=args.points, progress=_stderr)
+
+
+def _run(args, identities, command: str) -> tuple:
+    from .report import render_text, to_json
+    verdicts, meta = _verdicts(args, identities)
     print(json.dumps(to_json(verdicts, meta, command=command), indent=2) if args.json
           else render_text(verdicts, meta))
-    return verdicts
+    return verdicts, meta
 
 
 def _stderr(message: str) -> None:
@@ -221,14 +274,20 @@ def _check(args) -> int:
     check_positive_int(args.budget, name="--budget")
     if not 0 < args.time_limit < 1e6:  # also refuses nan
         raise ValueError(f"--time-limit must be in (0, 1e6) seconds, got {args.time_limit!r}")
+    if args.report is not None:
+        _check_directory(args.report, "--report")
     claims = load_claims(args.file)
     check_budget(claims, n_samples=args.samples, n_points=args.points, budget=args.budget)
     previous = set_time_limit(args.time_limit)
     try:
         with total_time_limit(4 * args.time_limit):
-            verdicts = _run(args, load_identities(claims), "check")
+            verdicts, meta = _run(args, load_identities(claims), "check")
     finally:
         set_time_limit(previous)
+    if args.report is not None:
+        from .reporting import write_report
+        write_report(verdicts, meta, args.report, claims=True, command="check",
+                     title=f"Claims of {args.file}")
     return 0 if all(v.verdict in ("holds", "derived") for v in verdicts) else 1
 
 
@@ -259,13 +318,11 @@ def _derive(args) -> int:
 def _verify(args) -> int:
     from .registry import select
     _check_run_options(args)
-    verdicts = _run(args, select(args.names), "verify")
+    verdicts, _ = _run(args, select(args.names), "verify")
     return 0 if all(v.matches for v in verdicts) else 1
 
 
 def _figures(args) -> int:
-    from pathlib import Path
-
     from .plotting import render
     from .registry import figures
     _check_seed(args)
@@ -300,7 +357,7 @@ def main(argv=None) -> int:
     args = _build().parse_args(argv)
     try:
         return {"list": _list, "derive": _derive, "verify": _verify, "figures": _figures,
-                "check": _check, "calibrate": _calibrate, "power": _power,
+                "check": _check, "report": _report, "calibrate": _calibrate, "power": _power,
                 "bench": _bench}[args.command](args)
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()

@@ -237,6 +237,13 @@ class Identity:
             raise ValueError(f"{self.name}: statistic must be one of {STATISTICS}, got "
                              f"{statistic!r}")
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: the statement as LaTeX (a claim's, built from its SymPy sides)."""
+        if isinstance(self.model, ExpressionModel):
+            relation = {"==": "=", "<=": r"\le", ">=": r"\ge"}[self.relation]
+            return f"$${sp.latex(self.model.lhs)} {relation} {sp.latex(self.rhs)}$$"
+        return f"$${self.statement}$$"
+
     @property
     def family(self) -> str:
         return self.name.split(".", 1)[0]

@@ -18,7 +18,8 @@ from .registry import select
 from .symbolic.budget import time_limit
 
 __all__ = ["SCHEMA", "to_json", "render_text", "derivation_text", "print_family",
-           "counterexample", "measured_order", "sizes_checked"]
+           "counterexample", "measured_order", "sizes_checked", "true_instead",
+           "true_instead_expr", "statement_record", "summary_line", "claim_expr"]
 
 SCHEMA = "dropout-theory/verdicts/2"
 #: ``derived``: a question's (a claim without rhs) closed form, proved and checked by numbers
@@ -49,7 +50,7 @@ def counterexample(verdict):
     """The strongest evidence against the statement: a certified exact disagreement first,
     else the statistical one with the largest |z|; ``None`` when nothing disagrees."""
     against = [r for r in verdict.routes if r.status == "disagrees"]
-    exact = [r for r in against if r.route == "exact"]
+    exact = [r for r in against if r.route in routes.result.EXACT]
     if exact:
         return max(exact, key=lambda r: abs(r.difference) - r.rounding)
     return max(against, key=lambda r: abs(r.z or 0.0), default=None)
@@ -74,9 +75,10 @@ def sizes_checked(verdict) -> dict:
     return result
 
 
-def true_instead(verdict) -> str | None:
+def true_instead_expr(verdict):
     """For a statement that fails with a confirmed symbolic refutation, what the engine
-    derived the left side to be (``rhs + residual``, factored), else ``None``."""
+    derived the left side to be (the shortest of its own form, ``rhs + residual`` and that
+    factored), else ``None``."""
     proof = verdict.routes[0].detail
     if verdict.verdict != "fails" or verdict.symbolic != "refuted" or proof is None:
         return None
@@ -88,7 +90,13 @@ def true_instead(verdict) -> str | None:
         forms += [getattr(derived, "result", derived), sp.factor(sp.cancel(lhs))]
     except (TypeError, ValueError, sp.PolynomialError, ArithmeticError):
         pass
-    return str(min(forms, key=sp.count_ops))  # the shortest
+    return min(forms, key=sp.count_ops)  # the shortest
+
+
+def true_instead(verdict) -> str | None:
+    """:func:`true_instead_expr` as text."""
+    instead = true_instead_expr(verdict)
+    return None if instead is None else str(instead)
 
 
 def statement_record(verdict) -> dict:
@@ -123,7 +131,7 @@ def _point(point) -> str:
 
 
 def _evidence(result) -> str:
-    if result.route == "exact":
+    if result.route in routes.result.EXACT:
         lo, hi = result.interval
         return f"lhs - rhs in [{lo:.6g}, {hi:.6g}] (certified; rounding bound {result.rounding:.3g})"
     if result.z is not None:
@@ -199,15 +207,42 @@ def _weakest(verdict):
     return weakest if weakest is not None and weakest.resolution > LOW_RESOLUTION else None
 
 
+#: a step longer than this (as plain text) is printed as plain text, not drawn
+PRETTY_LIMIT = 3000
+
+
+def _pretty(expr) -> str:
+    """``expr`` drawn by ``sympy.pretty`` (Unicode, 100 columns), indented under its step;
+    an expression too long to draw is printed as plain text."""
+    text = sp.sstr(expr)
+    drawn = text if len(text) > PRETTY_LIMIT else sp.pretty(expr, num_columns=100)
+    return "\n".join("   " + line for line in drawn.splitlines())
+
+
+def claim_expr(identity):
+    """``lhs relation rhs``: a claim's own left side, a registry statement's named ``lhs``."""
+    lhs = getattr(identity.model, "lhs", None)
+    lhs = lhs if isinstance(lhs, sp.Basic) else sp.Symbol("lhs")
+    relation = {"==": sp.Eq, "<=": sp.Le, ">=": sp.Ge}[identity.relation]
+    try:
+        return relation(lhs, identity.rhs, evaluate=False)
+    except (TypeError, ValueError):  # a relation SymPy will not build (matrices)
+        return identity.rhs
+
+
 def derivation_text(identity, *, latex: bool = False) -> str:
-    """The statement, notation, source and every derivation step of ``identity``."""
+    """The statement, notation, source and every derivation step of ``identity``: drawn
+    with ``sympy.pretty`` (no LaTeX), or as LaTeX with ``latex=True``."""
     result = routes.run("symbolic", identity, None, identity.rhs)
-    show = sp.latex if latex else sp.sstr
-    lines = [f"{identity.name}: {identity.statement}", f"notation: {identity.notation}",
-             f"source: {identity.source}", ""]
+    if latex:
+        lines = [f"{identity.name}: {identity.statement}"]
+    else:
+        lines = [f"{identity.name}", "claim:", _pretty(claim_expr(identity))]
+    lines += [f"notation: {identity.notation}", f"source: {identity.source}", ""]
     steps = result.detail.steps if result.detail is not None else []
     for number, step in enumerate(steps, 1):
-        lines += [f"{number}. {step.label}", f"   {show(step.expr)}"]
+        lines += [f"{number}. {step.label}",
+                  f"   {sp.latex(step.expr)}" if latex else _pretty(step.expr)]
     lines += ["", f"symbolic verdict: {result.status}" + (f" ({result.note})" if result.note
                                                          else "")]
     return "\n".join(lines)

@@ -36,7 +36,7 @@ class Check:
 
 
 @dataclass
-class Verdict:
+class Verdict(routes.result.VerdictDisplay):
     """One statement's verdict, why, and every route's evidence (the symbolic route first)."""
 
     identity: object

@@ -15,12 +15,13 @@ lies wholly on the wrong side of it).
 from __future__ import annotations
 
 import math
+from html import escape
 from dataclasses import dataclass, field
 
 from ..sampling import DEFAULT_ALPHA, z_crit
 
 __all__ = ["RouteResult", "Context", "violation", "decide", "evidence", "decided_by", "STATISTICAL",
-           "EXACT"]
+           "EXACT", "VerdictDisplay"]
 
 #: routes whose checks share the run's false-alarm rate (Bonferroni)
 STATISTICAL = ("montecarlo", "replicate")
@@ -61,6 +62,38 @@ class RouteResult:
     note: str = ""
     #: the route's own object behind ``residual`` (not serialized)
     detail: object = field(default=None, repr=False, compare=False)
+
+    def _repr_html_(self) -> str:
+        """One table row in Jupyter: the check, its status and its evidence."""
+        return _HEAD + _row(self) + "</table>"
+
+
+_COLUMNS = ("route", "label", "status", "lhs", "rhs", "difference", "se", "z", "resolution",
+            "note")
+_HEAD = ("<table><tr>" + "".join(f"<th>{c}</th>" for c in _COLUMNS) + "</tr>")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return escape("" if value is None else str(value))
+
+
+def _row(result: RouteResult) -> str:
+    return "<tr>" + "".join(f"<td>{_cell(getattr(result, c))}</td>" for c in _COLUMNS) + "</tr>"
+
+
+class VerdictDisplay:
+    """Jupyter rendering of a statement's verdict (``verify.Verdict``, for registry
+    identities and claims alike): name, verdict, expected, reason and every route's row."""
+
+    def _repr_html_(self) -> str:
+        expected = self.identity.expected
+        head = (f"<p><b>{escape(self.name)}</b>: <b>{escape(self.verdict)}</b>"
+                + ("" if expected is None else
+                   f" (expected {escape(expected)}{'' if self.matches else ', NOT as expected'})")
+                + f"<br>{escape(self.reason)}</p>")
+        return head + _HEAD + "".join(_row(r) for r in self.routes) + "</table>"
 
 
 @dataclass(frozen=True)
