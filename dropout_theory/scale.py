@@ -57,8 +57,8 @@ _LABEL = " (sizes people use)"
 NOT_AT_LARGE = {
     "ensemble.nwgm-sigmoid": "its simulation takes log(1 - O) of the core's sigmoid output, "
                              "which rounds to 1 once the pre-activation exceeds about 37; at "
-                             "d = 1024 with standard normal w and x it has a standard deviation "
-                             "near 18, so log(0) = -inf comes up in some samples",
+                             "d = 1024 with standard normal w and x its standard deviation is "
+                             "32 sqrt(q), so log(0) = -inf comes up in some samples",
 }
 
 
