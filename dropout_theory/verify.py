@@ -114,7 +114,8 @@ def _route(check: Check, identity, context, failed: bool) -> routes.RouteResult:
 
 def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float = DEFAULT_ALPHA,
            n_points: int = 4, progress=None, large=False, budget=None, workers=1) -> tuple:
-    """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate."""
+    """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate;
+    ``large`` and ``budget`` (seconds over ``workers``, instead of ``n_samples``): :mod:`.scale`."""
     check_run(root=root, n_samples=n_samples, n_points=n_points, alpha=alpha)
     say = progress or (lambda message: None)
     symbolic = {}
