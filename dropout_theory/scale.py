@@ -19,9 +19,10 @@ is in the verdict's route records and summarized by :func:`record`.
 
 **Time budget.** :func:`choose_samples` picks the sample count that lets the run's Monte
 Carlo checks (those of the plan at that count) sample for about ``seconds`` on this machine
-(divided over the executor's workers): a pilot times every check's preparation and two small
-seeded runs of its batches (64 and ``64 + 32 r`` samples, the slope is the cost per sample),
-and the largest count whose estimate fits is taken (a multiple of 32, at least 64). The count
+(divided over the executor's workers): a pilot times every check's preparation and two draws
+of its model (8 and ``8 + r`` rows: the difference is the cost of ``r`` samples, the rest a
+call's overhead, paid once per batch), and the largest count whose estimate fits is taken (a
+multiple of 32, at least 64). The count
 depends on the machine, the results only on the count: ``--samples N`` with the reported
 ``N`` gives the same statements, bit for bit (the pilot's draws are thrown away and never
 touch a check's generators). The symbolic, exact, replicate and order routes come on top of
@@ -36,8 +37,7 @@ import numpy as np
 
 from . import routes
 from .identity import Approximation, MaskModel
-from .routes.montecarlo import block_rows
-from .sampling import N_BATCHES, batch_statistics, generator
+from .sampling import N_BATCHES, generator
 
 __all__ = ["LARGE_SIZES", "LARGE_WORK", "REFERENCE_SAMPLES", "large_samples", "large_checks",
            "is_large", "choose_samples", "planned", "record", "render"]
@@ -48,8 +48,9 @@ LARGE_SIZES = ({"n": 1000, "d": 256}, {"d": 1024})
 LARGE_WORK = 1 << 28
 #: the default ``--samples``, at which a large check costs at most ``LARGE_WORK``
 REFERENCE_SAMPLES = 1 << 17
-#: the pilot's largest per-batch increment of samples, and its work cap per check
-_PILOT_ROWS, _PILOT_WORK = 64, 1 << 23
+#: the pilot's rows per check: a few, then up to ``_PILOT_ROWS`` more (at most ``_PILOT_WORK``
+#: elementwise operations)
+_PILOT_FEW, _PILOT_ROWS, _PILOT_WORK = 8, 512, 1 << 21
 _LABEL = " (sizes people use)"
 #: statements whose simulation cannot be evaluated at the sizes people use, and why (their
 #: large check would be ``undefined``, making the verdict inconclusive for a reason that is
@@ -101,21 +102,27 @@ def is_large(result) -> bool:
 
 
 def _pilot(check, identity) -> tuple[float, float, int]:
-    """``(fixed seconds, seconds per sample, work)`` of one Monte Carlo check, measured."""
+    """``(fixed seconds, seconds per sample, work)`` of one Monte Carlo check, measured: its
+    preparation, then two draws of its model (``_PILOT_FEW`` rows, then ``_PILOT_FEW + r``:
+    the difference is the cost of ``r`` rows, the rest a call's overhead, paid once per
+    batch, with a generator's creation)."""
     start = time.perf_counter()
     prepared = routes.prepare(identity.model, identity, check.point, identity.rhs)
-    block = block_rows(prepared.work)
     prepared_at = time.perf_counter()
-    extra = N_BATCHES * max(1, min(_PILOT_ROWS, _PILOT_WORK // max(prepared.work, 1)))
+    rows = max(_PILOT_FEW, min(_PILOT_ROWS, _PILOT_WORK // max(prepared.work, 1)))
+    rng = generator(0, "scale.pilot")
     times = []
-    for n in (2 * N_BATCHES, 2 * N_BATCHES + extra):
+    for n in (_PILOT_FEW, _PILOT_FEW + rows):
         begin = time.perf_counter()
-        batch_statistics(prepared.draw, prepared.nodes, n_samples=n, root=0,
-                         name="scale.pilot", block=block, parallel=False)
+        prepared.draw(rng, n)
         times.append(time.perf_counter() - begin)
-    slope = max(times[1] - times[0], 0.0) / extra
-    fixed = prepared_at - start + max(times[0] - 2 * N_BATCHES * slope, 0.0)
-    return fixed, slope, prepared.work
+    begin = time.perf_counter()
+    generator(0, "scale.pilot", 1)
+    seeding = time.perf_counter() - begin
+    # timing noise must not make samples look free: at least half the mean cost of a row
+    slope = max((times[1] - times[0]) / rows, 0.5 * times[1] / (_PILOT_FEW + rows))
+    overhead = max(times[0] - _PILOT_FEW * slope, 0.0) + seeding
+    return prepared_at - start + N_BATCHES * overhead, slope, prepared.work
 
 
 def _estimate(checks, costs, count: int, workers: int) -> float:
