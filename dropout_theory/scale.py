@@ -22,11 +22,10 @@ Carlo checks (those of the plan at that count) sample for about ``seconds`` on t
 (divided over the executor's workers): a pilot times every check's preparation and two draws
 of its model (8 and ``8 + r`` rows: the difference is the cost of ``r`` samples, the rest a
 call's overhead, paid once per batch), and the largest count whose estimate fits is taken (a
-multiple of 32, at least 64). The count
-depends on the machine, the results only on the count: ``--samples N`` with the reported
-``N`` gives the same statements, bit for bit (the pilot's draws are thrown away and never
-touch a check's generators). The symbolic, exact, replicate and order routes come on top of
-the budget.
+multiple of 32, at least 64). The count depends on the machine, the results only on the
+count: ``--samples N`` with the reported ``N`` gives the same statements, bit for bit (the
+pilot's draws are thrown away and never touch a check's generators). The symbolic, exact,
+replicate and order routes come on top of the budget.
 """
 from __future__ import annotations
 
