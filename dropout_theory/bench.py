@@ -16,7 +16,10 @@ positions, timed per mask element end to end (masks, the unit, the batch statist
 
 Enumeration: the exact mean of a ReLU unit over all ``2**k`` masks by subset doubling
 (:func:`~dropout_theory.sampling.unit_mean`) against the mask-matrix enumeration
-(:func:`~dropout_theory.sampling.exact_mean`).
+(:func:`~dropout_theory.sampling.exact_mean`); and the exact average over every sub-network
+of a tanh net with two hidden layers (dropout after each) by layer-wise doubling
+(:func:`~dropout_theory.sampling.networks.subnetwork_mean`, ``2**k`` sub-networks) against
+pushing every mask row through the network core's layers (``2**old_k`` of them).
 """
 from __future__ import annotations
 
@@ -25,11 +28,12 @@ import time
 
 import numpy as np
 
-from .network import Dropout
+from .network import Dropout, Linear, Sequential, StandardDropout, Tanh
 from .network import bernoulli_mask as float_mask
-from .sampling import (N_BATCHES, Node, batch_statistics, dropout_sum_draw, exact_mean,
-                       generator, unit_mean)
+from .sampling import (N_BATCHES, Node, batch_statistics, dropout_sum_draw, enumerate_masks,
+                       exact_mean, generator, unit_mean)
 from .sampling.executor import default_workers, using
+from .sampling.networks import subnetwork_mean
 
 __all__ = ["run", "render"]
 
@@ -158,7 +162,59 @@ def _enumeration(k: int, old_k: int, repeats: int, seed: int, progress) -> dict:
         out[name] = {"seconds": float(np.median(runs)), "runs": runs, "value": value}
     out["ratio mask matrix / doubling"] = (out[f"mask matrix 2^{old_k}"]["seconds"]
                                           / out[f"doubling 2^{old_k}"]["seconds"])
+    weights, biases, x, p = _two_layer_net(k, rng)
+    for name, fn in ((f"network layered 2^{k - k % 2}",
+                      lambda: subnetwork_mean(weights, biases, x, p, activation=np.tanh)),
+                     (f"network layered 2^{old_k - old_k % 2}",
+                      lambda: subnetwork_mean(*_two_layer_net(old_k, rng, weights), p,
+                                              activation=np.tanh)),
+                     (f"network mask rows 2^{old_k - old_k % 2}",
+                      lambda: _network_rows(*_two_layer_net(old_k, rng, weights), p))):
+        runs = []
+        for r in range(repeats):
+            if progress:
+                progress(f"[bench] enumeration {r + 1}/{repeats}: {name}")
+            start = time.perf_counter()
+            value = float(np.ravel(fn())[0])
+            runs.append(time.perf_counter() - start)
+        out[name] = {"seconds": float(np.median(runs)), "runs": runs, "value": value}
+    small = old_k - old_k % 2
+    out["ratio network mask rows / layered"] = (out[f"network mask rows 2^{small}"]["seconds"]
+                                               / out[f"network layered 2^{small}"]["seconds"])
     return out
+
+
+def _two_layer_net(k: int, rng, weights=None):
+    """A tanh net 8 -> h -> h -> 1 with ``h = k // 2`` (``2 h`` masked units); ``weights``
+    given: the same net cut to that width."""
+    h = k // 2
+    if weights is None:
+        weights = [rng.standard_normal((h, 8)) / math.sqrt(8),
+                   rng.standard_normal((h, h)) / math.sqrt(h),
+                   rng.standard_normal((1, h)) / math.sqrt(h)]
+        biases = [np.full(h, 0.1), np.full(h, 0.1), np.zeros(1)]
+        return weights, biases, np.linspace(-1.0, 1.0, 8), 0.5
+    cut = [weights[0][:h], weights[1][:h, :h], weights[2][:, :h]]
+    return cut, [np.full(h, 0.1), np.full(h, 0.1), np.zeros(1)], np.linspace(-1.0, 1.0, 8)
+
+
+def _network_rows(weights, biases, x, p):
+    """The same average by pushing every mask row through the core's layers, in chunks."""
+    h = weights[0].shape[0]
+    layers = []
+    for k, (w, b) in enumerate(zip(weights, biases)):
+        layer = Linear(w.shape[1], w.shape[0], rng=np.random.default_rng(0))
+        layer.weight, layer.bias = w, b
+        layers.append(layer)
+        if k < 2:
+            layers += [Tanh(), StandardDropout(p)]
+    net = Sequential(*layers)
+    total = 0.0
+    for masks, probs in enumerate_masks(2 * h, p, chunk_bits=16):
+        rows = np.broadcast_to(x, (len(masks), x.size))
+        out = net.forward(rows, mask={2: masks[:, :h], 5: masks[:, h:]})
+        total = total + probs @ out
+    return total
 
 
 def render(record: dict) -> str:
@@ -175,7 +231,9 @@ def render(record: dict) -> str:
         lines.append("")
         for name, value in record["enumeration"].items():
             if isinstance(value, dict):
-                lines.append(f"exact ReLU unit, {name:18s} {value['seconds']:8.3f} s")
+                what = "exact sub-network average," if name.startswith("network") else \
+                    "exact ReLU unit,"
+                lines.append(f"{what:27s} {name:24s} {value['seconds']:8.3f} s")
             else:
                 lines.append(f"{name}: {value:.1f}")
     return "\n".join(lines)

@@ -39,6 +39,16 @@ def _build() -> argparse.ArgumentParser:
     ver = sub.add_parser("verify", help="check identities by every route; exit 1 on surprise")
     ver.add_argument("names", nargs="*", help="identity or family names (default: all)")
     _add_run_options(ver)
+    ver.add_argument("--large", action="store_true",
+                     help="also check every moment statement by Monte Carlo at the sizes people "
+                          "use (d = 1024; n x d = 1000 x 256 for the ridge family), with fewer "
+                          "samples there, and report the resolution each reached")
+    ver.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                     help="spend about SECONDS of Monte Carlo sampling (over --workers) instead "
+                          "of --samples: a pilot picks the sample count, which is reported with "
+                          "the resolution it bought; the count depends on the machine, the "
+                          "results only on the count: --samples N with the reported N gives the "
+                          "same statements bit for bit")
     _add_check(sub)
     _add_report(sub)
     _add_calibrate(sub)
@@ -246,19 +256,22 @@ def _power(args) -> int:
     return 0
 
 
-def _verdicts(args, identities) -> tuple:
+def _verdicts(args, identities, command: str = "verify") -> tuple:
     from .sampling.executor import using
     from .verify import verify
     with using(workers=args.workers, scheduler=args.scheduler):
         return verify(identities, root=args.seed, n_samples=args.samples, alpha=args.alpha,
-                      n_points=args.points, progress=_stderr)
+                      n_points=args.points, progress=_stderr,
+                      large=getattr(args, "large", False), workers=args.workers,
+                      budget=getattr(args, "budget", None) if command == "verify" else None)
 
 
 def _run(args, identities, command: str) -> tuple:
+    from . import scale
     from .report import render_text, to_json
-    verdicts, meta = _verdicts(args, identities)
+    verdicts, meta = _verdicts(args, identities, command)
     print(json.dumps(to_json(verdicts, meta, command=command), indent=2) if args.json
-          else render_text(verdicts, meta))
+          else "\n".join(filter(None, [render_text(verdicts, meta), scale.render(meta)])))
     return verdicts, meta
 
 
@@ -318,6 +331,8 @@ def _derive(args) -> int:
 def _verify(args) -> int:
     from .registry import select
     _check_run_options(args)
+    if args.budget is not None and not (math.isfinite(args.budget) and args.budget > 0):
+        raise ValueError(f"--budget must be a positive number of seconds, got {args.budget!r}")
     verdicts, _ = _run(args, select(args.names), "verify")
     return 0 if all(v.matches for v in verdicts) else 1
 

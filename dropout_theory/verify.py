@@ -5,7 +5,8 @@ Plan: the symbolic route first; then typical points (stratified over the paramet
 ranges; one point with all their samples when there are no parameters), each domain edge, the
 smallest sizes and, unless the symbolic route proved the statement, the larger sizes its
 parameters declare (8, 64, 1024 for a claim's dimensions), each checked by the identity's
-numeric routes (the exact route where every outcome can be enumerated, Monte Carlo where not).
+numeric routes (the exact route where every outcome can be enumerated, Monte Carlo where not);
+with ``large`` the sizes people use, and a ``budget`` chooses the sample count (:mod:`.scale`).
 Run: all statistical checks share one alpha (Bonferroni).
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from . import routes
+from . import routes, scale
 from ._validation import check_run
 from .aggregate import aggregate
 from .identity import ExpressionModel, MaskModel
@@ -33,6 +34,7 @@ class Check:
     point: dict
     label: str
     key: str
+    samples: int | None = None  # its own sample count (a check at the sizes people use)
 
 
 @dataclass
@@ -113,20 +115,18 @@ def _route(check: Check, identity, context, failed: bool) -> routes.RouteResult:
 
 
 def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float = DEFAULT_ALPHA,
-           n_points: int = 4, progress=None) -> tuple[list[Verdict], dict]:
-    """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate."""
+           n_points: int = 4, progress=None, large=False, budget=None, workers=1) -> tuple:
+    """Verdicts for ``identities``; ``alpha`` is the run's family-wise false-alarm rate;
+    ``large`` and ``budget`` (seconds over ``workers``, instead of ``n_samples``): :mod:`.scale`."""
     check_run(root=root, n_samples=n_samples, n_points=n_points, alpha=alpha)
     say = progress or (lambda message: None)
-    symbolic, plans = {}, {}
+    symbolic = {}
     for number, identity in enumerate(identities, 1):
         say(f"[{number}/{len(identities)}] {identity.name}: planning (symbolic route first)")
         symbolic[identity.name] = routes.run("symbolic", identity, None, identity.rhs)
-        try:
-            plans[identity.name] = plan(identity, root=root, n_points=n_points,
-                                        n_samples=n_samples,
-                                        proved=symbolic[identity.name].status == "proved")
-        except ValueError as exc:  # invalid at some point: name the statement
-            raise ValueError(f"{_label(identity)}: {exc}") from None
+    n_samples, plans, budgeted = scale.planned(
+        identities, symbolic, plan, Check, _label, root=root, n_points=n_points, say=say,
+        n_samples=n_samples, large=large, budget=budget, workers=workers)
     n_checks = sum(c.route in routes.STATISTICAL for p in plans.values() for c in p)
     say(f"{n_checks} statistical checks share the false-alarm rate {alpha:g}")
     verdicts = []
@@ -135,7 +135,8 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
         numeric = []
         for check in plans[identity.name]:
             pool = 1 if identity.params or check.label != "typical" else n_points  # pooled
-            context = routes.Context(root, n_samples * pool, alpha, n_checks, check.key)
+            context = routes.Context(root, (check.samples or n_samples) * pool, alpha, n_checks,
+                                     check.key)
             failed = any(r.status == "disagrees" for r in numeric)
             numeric.append(_run(check, identity, context, failed))
         first = confirm(symbolic[identity.name], numeric)
@@ -145,6 +146,6 @@ def verify(identities, *, root: int = 0, n_samples: int = 1 << 17, alpha: float 
         say(f"[{number}/{len(identities)}] {identity.name}: {routes.decided_by(verdicts[-1])}")
     critical = routes.Context(alpha=alpha, n_checks=n_checks).critical
     meta = {"seed": root, "alpha": alpha, "samples": n_samples, "points": n_points,
-            "n_statistical_checks": n_checks,
+            "n_statistical_checks": n_checks, **scale.record(verdicts, budgeted, large),
             "z_crit": {"two_sided": critical("=="), "one_sided": critical("<=")}}
     return verdicts, meta

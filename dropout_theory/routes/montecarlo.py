@@ -28,7 +28,8 @@ from .moments import prepare, undecided_events
 from .registry import route
 from .result import RouteResult, decide
 
-__all__ = ["montecarlo", "judge_batches", "sample_batches", "bounded"]
+__all__ = ["montecarlo", "judge_batches", "sample_batches", "bounded",
+           "bernstein_interval"]
 
 
 def _radius(r):
@@ -133,6 +134,7 @@ def judge_batches(route_name, identity, point, prepared, stats, context, *,
                        difference=value, rounding=rounding, se=se, critical=critical,
                        second_order=second, n_samples=stats.n_samples, gate=gate,
                        interval=interval, note=note,
+                       detail=lambda: bernstein_interval(prepared, stats, pooled, context),
                        z=(value / se if se > 0 else (0.0 if abs(value) <= rounding
                                                       else math.copysign(math.inf, value))),
                        resolution=resolution(se, float(rhs.mid), critical))
@@ -207,6 +209,22 @@ def _gate(identity, prepared, stats, pooled, context):
             "the t statistic rejects, but lhs - rhs over the rigorous empirical Bernstein "
             "intervals of the statistics (interval, at the check's false-alarm rate) still "
             "admits the claim: more samples would decide")
+
+
+def bernstein_interval(prepared, stats, pooled, context):
+    """``lhs - rhs`` over every random statistic's empirical Bernstein interval at the check's
+    false-alarm rate, as ``(lo, hi)``, or ``None`` where no value range is known: a claim
+    moved by more than ``max(|lo|, |hi|)`` is outside it, so the gate could confirm its
+    rejection (the rigorous resolution of a check that agrees; computed on request, a
+    :class:`RouteResult`'s ``detail``)."""
+    if not any(prepared.random_nodes):
+        return None
+    box = _bernstein_box(prepared, stats, pooled, context.alpha / max(context.n_checks, 1))
+    if box is None:
+        return None
+    lhs, rhs = prepared.sides(box)
+    diff = lhs - rhs
+    return float(diff.lo), float(diff.hi)
 
 
 def _binomial(route_name, identity, point, prepared, stats, pooled, context) -> RouteResult:

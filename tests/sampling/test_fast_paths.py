@@ -145,7 +145,12 @@ def test_bench_record_at_a_tiny_size(capsys):
     assert all(math.isfinite(v) and v > 0 for v in record["ns_per_element"].values())
     assert all(math.isfinite(v) and v > 0 for v in record["ratios"].values())
     assert record["estimates"]["fast-1"] == record["estimates"]["fast-2"]
-    assert {"doubling 2^10", "mask matrix 2^8"} <= set(record["enumeration"])
+    enumeration = record["enumeration"]
+    assert {"doubling 2^10", "mask matrix 2^8", "network layered 2^10",
+            "network mask rows 2^8"} <= set(enumeration)
+    # the layer-wise doubling and the core's forward under every mask give the same average
+    assert math.isclose(enumeration["network layered 2^8"]["value"],
+                        enumeration["network mask rows 2^8"]["value"], rel_tol=1e-12)
 
 
 def _strip_seconds(obj):
