@@ -37,6 +37,10 @@ DRAW_ELEMENTS = 1 << 21
 #: draws of the pilot sample that centres a claim's Var/Cov (odd: see ``moments.PILOT_SEED``;
 #: fewer than a mask model's, each draw evaluates expressions in ball arithmetic)
 PILOT_ROWS = 255
+#: most elementwise operations (estimated) the pilot may cost: planning prepares a claim at
+#: sizes up to 1024 before the budget can skip them, so beyond this the pilot takes fewer
+#: rows (an odd number, at least one: any centre is exact, a rough one only widens the gate)
+PILOT_WORK = 1 << 24
 
 
 def _bound(expr, values) -> int:
@@ -314,11 +318,20 @@ def _degrees(nodes, columns, laws):
     return degrees
 
 
-def _pilot_blocks(laws, block):
-    """The pilot sample (``PILOT_ROWS`` draws of every variable, from ``PILOT_SEED``) as
+def _pilot_rows(args, laws, values) -> int:
+    """Rows of the pilot sample: ``PILOT_ROWS``, fewer (odd) where that many would cost more
+    than ``PILOT_WORK`` estimated operations (255 rows at ``M[1024, 1024]`` took 9 s)."""
+    work = sum(work_estimate(a, values) for a in args) + sum(
+        int(np.prod(law[3])) for law in laws)
+    rows = min(PILOT_ROWS, max(1, PILOT_WORK // max(work, 1)))
+    return rows - 1 + rows % 2
+
+
+def _pilot_blocks(laws, block, n_rows=PILOT_ROWS):
+    """The pilot sample (``n_rows`` draws of every variable, from ``PILOT_SEED``) as
     ``(rows, env)`` blocks of at most ``block`` rows, so memory is bounded by a block whatever
     the arrays' size (all of it at once held 2 GB at ``M[1024, 1024]``). Each variable's rows
-    are those of one draw of all ``PILOT_ROWS`` in turn: NumPy's generators fill an array in
+    are those of one draw of all ``n_rows`` in turn: NumPy's generators fill an array in
     order, so a variable is drawn block by block from its own copy of the generator, started
     where the draws of the variables before it end (found by drawing those and discarding)."""
     rng = np.random.default_rng(PILOT_SEED)
@@ -326,28 +339,28 @@ def _pilot_blocks(laws, block):
     for k, law in enumerate(laws):
         streams.append(copy.deepcopy(rng))
         if k + 1 < len(laws):  # the last variable's draws are never skipped over
-            for start in range(0, PILOT_ROWS, block):
-                _sample(law, rng, min(block, PILOT_ROWS - start))
-    for start in range(0, PILOT_ROWS, block):
-        rows = min(block, PILOT_ROWS - start)
+            for start in range(0, n_rows, block):
+                _sample(law, rng, min(block, n_rows - start))
+    for start in range(0, n_rows, block):
+        rows = min(block, n_rows - start)
         yield rows, {law[0]: _sample(law, stream, rows) for law, stream in zip(laws, streams)}
 
 
 def _as_means(exprs, laws, values, block):
     """``Var`` and ``Cov`` nodes as functions of means: ``Cov(X, Y) = E((X - a)(Y - b)) -
     E(X - a) E(Y - b)`` for any constants, here pilot estimates of the means (from a stream of
-    their own, drawn in blocks of ``block`` rows): the cancellation stays small and ``E(X -
-    a)`` near 0, so the rigorous gate's box around it barely widens the variance. A batch
-    variance's first-order part vanishes for a symmetric two-valued X, and its t-test then has
-    a tail 10^5 times nominal at the default critical value; as a nonlinear function of means
-    the second-order part is bounded by the route instead
+    their own, :func:`_pilot_rows` rows in blocks of ``block``): the cancellation stays small
+    and ``E(X - a)`` near 0, so the rigorous gate's box around it barely widens the variance. A
+    batch variance's first-order part vanishes for a symmetric two-valued X, and its t-test
+    then has a tail 10^5 times nominal at the default critical value; as a nonlinear function
+    of means the second-order part is bounded by the route instead
     (:func:`~dropout_theory.routes.montecarlo.judge_batches`)."""
     found = [n for n in operator_nodes(*exprs) if isinstance(n, (Var, Cov))]
     if not found:
         return exprs
     args = [list(node.args if isinstance(node, Cov) else node.args * 2) for node in found]
     pilot = {arg: [] for pair in args for arg in pair}  # each argument's values, or None
-    for rows, env in _pilot_blocks(laws, block):
+    for rows, env in _pilot_blocks(laws, block, _pilot_rows(pilot, laws, values)):
         for arg, parts in pilot.items():
             if parts is None:
                 continue
