@@ -289,17 +289,19 @@ def _factor(law, entries, n_nodes):
 
 
 def _product(factors):
-    """The outcomes of independent variables: every combination, weights multiplied."""
+    """The outcomes of independent variables, every combination: ``(indices, weights,
+    rel_error)`` with each variable's outcome per combination (gathered a block at a time by
+    the caller, so the combined arrays are never all held), weights multiplied."""
     sizes = [len(w) for _, w, _ in factors]
     total = int(np.prod(sizes)) if sizes else 1
-    arrays, weights, rel = [], np.ones(total), 0.0
+    indices, weights, rel = [], np.ones(total), 0.0
     for k, (ball, w, r) in enumerate(factors):
         inner, outer = int(np.prod(sizes[k + 1:])), int(np.prod(sizes[:k]))
         index = np.tile(np.repeat(np.arange(sizes[k]), inner), outer)
-        arrays.append(Ball(ball.mid[index], ball.rad[index]))
+        indices.append(index)
         weights = weights * w[index]
         rel += r
-    return arrays, weights, rel + gamma(len(factors) + 1)
+    return indices, weights, rel + gamma(len(factors) + 1)
 
 
 def _degrees(nodes, columns, laws):
@@ -413,9 +415,16 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
             n_outcomes = None
 
     def outcomes():
-        arrays, weights, rel = _product([_factor(law, *plan) for law, plan in zip(laws, plans)])
-        env = dict(zip([law[0] for law in laws], arrays))
-        mids, rads = _evaluate_columns(columns, values, env, len(weights))
+        factors = [_factor(law, *plan) for law, plan in zip(laws, plans)]
+        indices, weights, rel = _product(factors)
+        n = len(weights)
+        mids, rads = np.empty((n, len(columns))), np.empty((n, len(columns)))
+        for start in range(0, n, block):  # each outcome's row is evaluated on its own
+            rows = slice(start, min(start + block, n))
+            env = {law[0]: Ball(ball.mid[index[rows]], ball.rad[index[rows]])
+                   for law, (ball, _, _), index in zip(laws, factors, indices)}
+            mids[rows], rads[rows] = _evaluate_columns(columns, values, env,
+                                                       rows.stop - rows.start)
         return Ball(mids, rads), weights, rel
 
     def sides(stats):

@@ -65,3 +65,31 @@ def test_an_array_read_whole_is_not_listed_when_too_large_to_enumerate():
     assert expressions._enumeration(law, [column], {}, values) is None
     # listing the 65536 entries as tuples took 3.9 MB
     assert _peak(expressions._enumeration, law, [column], {}, values) < 1 << 20
+
+
+def test_the_pilot_takes_fewer_rows_where_it_would_cost_more_than_its_budget():
+    prepared = {size: expressions._pilot_rows(
+        [CLAIM.model.lhs.args[0]], [("M", "Bernoulli", [(0.3, 0.0)], (size, size))],
+        _point(size)) for size in (4, 64, 1024)}
+    assert prepared[4] == prepared[64] == expressions.PILOT_ROWS
+    assert 1 <= prepared[1024] < expressions.PILOT_ROWS and prepared[1024] % 2 == 1
+
+
+def test_exact_outcomes_gathered_in_blocks_are_those_of_one_block(monkeypatch):
+    # two variables (mask patterns times Gauss nodes): every outcome's row and weight is the
+    # same whether the outcomes are evaluated 1, 5 or all at a time
+    claim = load_identities({
+        "name": "two-variables", "lhs": "E(Sum(w[i]*m[i]*(z[i] + 1)**2, (i, 1, d)))",
+        "rhs": "q*Sum(w[i]*(s**2 + 1), (i, 1, d))",
+        "symbols": {"q": "keep", "s": "positive", "d": "dimension", "w": "real[d]"},
+        "random": {"m": "Bernoulli(q)[d]", "z": "Normal(0, s)[d]"}})[0]
+    point = {"q": 0.3, "s": 1.5, "d": 3, "w": np.array([0.5, -1.25, 2.0])}
+    results = []
+    for elements in (1 << 21, 6 * 5, 1):
+        monkeypatch.setattr(expressions, "DRAW_ELEMENTS", elements)
+        columns, weights, rel = prepare(claim.model, claim, point, claim.rhs).outcomes()
+        results.append((columns.mid, columns.rad, weights, rel))
+    assert len(results[0][2]) == 8 * 2 ** 3  # 2^3 patterns, 2 nodes per normal entry
+    for other in results[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(results[0][:3], other[:3]))
+        assert results[0][3] == other[3]
