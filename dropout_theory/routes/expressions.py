@@ -322,7 +322,7 @@ def _degrees(nodes, columns, laws):
 
 def _pilot_rows(args, laws, values) -> int:
     """Rows of the pilot sample: ``PILOT_ROWS``, fewer (odd) where that many would cost more
-    than ``PILOT_WORK`` estimated operations (255 rows at ``M[1024, 1024]`` took 9 s)."""
+    than ``PILOT_WORK`` estimated operations (255 rows at ``M[1024, 1024]`` took about 10 s)."""
     work = sum(work_estimate(a, values) for a in args) + sum(
         int(np.prod(law[3])) for law in laws)
     rows = min(PILOT_ROWS, max(1, PILOT_WORK // max(work, 1)))
