@@ -9,6 +9,7 @@ or uniform entry the columns are polynomials of (exact for polynomials of degree
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from functools import lru_cache
@@ -36,6 +37,10 @@ DRAW_ELEMENTS = 1 << 21
 #: draws of the pilot sample that centres a claim's Var/Cov (odd: see ``moments.PILOT_SEED``;
 #: fewer than a mask model's, each draw evaluates expressions in ball arithmetic)
 PILOT_ROWS = 255
+#: most elementwise operations (estimated) the pilot may cost: planning prepares a claim at
+#: sizes up to 1024 before the budget can skip them, so beyond this the pilot takes fewer
+#: rows (an odd number, at least one: any centre is exact, a rough one only widens the gate)
+PILOT_WORK = 1 << 24
 
 
 def _bound(expr, values) -> int:
@@ -229,22 +234,25 @@ def _entries(columns, name, values, shape):
 
 def _enumeration(law, columns, degrees, values):
     """``(entries, nodes per entry)`` of one variable's exact outcomes (``nodes = 2`` for a
-    Bernoulli entry), or ``None`` when it cannot be enumerated; nothing is materialised."""
+    Bernoulli entry), or ``None`` when it cannot be enumerated; nothing is materialised, and
+    the entries of an array read whole are listed only once they are few enough."""
     name, kind, _, shape = law
     entries = [()] if not shape else _entries(columns, name, values, shape)
-    if entries is None:
-        entries = list(itertools.product(*[range(s) for s in shape]))
+    n_entries = int(np.prod(shape)) if entries is None else len(entries)
     if kind == "Bernoulli":
-        n_nodes = 2 if len(entries) <= EXACT_MAX_BITS else None
+        n_nodes = 2 if n_entries <= EXACT_MAX_BITS else None
     elif kind not in ("Normal", "Uniform"):  # no quadrature rule: sampled
         return None
     else:
         degree = degrees.get(name, math.inf)
         n_nodes = None if math.isinf(degree) else int(degree) // 2 + 1
         n_nodes = n_nodes if n_nodes is not None and n_nodes <= MAX_NODES else None
-    if n_nodes is None or n_nodes ** len(entries) > EXACT_MAX_OUTCOMES or \
-            max(int(np.prod(shape)), 1) * n_nodes ** len(entries) > EXACT_MAX_ELEMENTS:
+    if n_nodes is None or (n_nodes > 1 and n_entries > EXACT_MAX_OUTCOMES.bit_length()) or \
+            n_nodes ** n_entries > EXACT_MAX_OUTCOMES or \
+            max(int(np.prod(shape)), 1) * n_nodes ** n_entries > EXACT_MAX_ELEMENTS:
         return None
+    if entries is None:
+        entries = list(itertools.product(*[range(s) for s in shape]))
     return entries, n_nodes
 
 
@@ -285,17 +293,19 @@ def _factor(law, entries, n_nodes):
 
 
 def _product(factors):
-    """The outcomes of independent variables: every combination, weights multiplied."""
+    """The outcomes of independent variables, every combination: ``(indices, weights,
+    rel_error)`` with each variable's outcome per combination (gathered a block at a time by
+    the caller, so the combined arrays are never all held), weights multiplied."""
     sizes = [len(w) for _, w, _ in factors]
     total = int(np.prod(sizes)) if sizes else 1
-    arrays, weights, rel = [], np.ones(total), 0.0
+    indices, weights, rel = [], np.ones(total), 0.0
     for k, (ball, w, r) in enumerate(factors):
         inner, outer = int(np.prod(sizes[k + 1:])), int(np.prod(sizes[:k]))
         index = np.tile(np.repeat(np.arange(sizes[k]), inner), outer)
-        arrays.append(Ball(ball.mid[index], ball.rad[index]))
+        indices.append(index)
         weights = weights * w[index]
         rel += r
-    return arrays, weights, rel + gamma(len(factors) + 1)
+    return indices, weights, rel + gamma(len(factors) + 1)
 
 
 def _degrees(nodes, columns, laws):
@@ -314,28 +324,62 @@ def _degrees(nodes, columns, laws):
     return degrees
 
 
-def _as_means(exprs, laws, values):
+def _pilot_rows(args, laws, values) -> int:
+    """Rows of the pilot sample: ``PILOT_ROWS``, fewer (odd) where that many would cost more
+    than ``PILOT_WORK`` estimated operations (255 rows at ``M[1024, 1024]`` took about 10 s)."""
+    work = sum(work_estimate(a, values) for a in args) + sum(
+        int(np.prod(law[3])) for law in laws)
+    rows = min(PILOT_ROWS, max(1, PILOT_WORK // max(work, 1)))
+    return rows - 1 + rows % 2
+
+
+def _pilot_blocks(laws, block, n_rows=PILOT_ROWS):
+    """The pilot sample (``n_rows`` draws of every variable, from ``PILOT_SEED``) as
+    ``(rows, env)`` blocks of at most ``block`` rows, so memory is bounded by a block whatever
+    the arrays' size (all of it at once held 2 GB at ``M[1024, 1024]``). Each variable's rows
+    are those of one draw of all ``n_rows`` in turn: NumPy's generators fill an array in
+    order, so a variable is drawn block by block from its own copy of the generator, started
+    where the draws of the variables before it end (found by drawing those and discarding)."""
+    rng = np.random.default_rng(PILOT_SEED)
+    streams = []
+    for k, law in enumerate(laws):
+        streams.append(copy.deepcopy(rng))
+        if k + 1 < len(laws):  # the last variable's draws are never skipped over
+            for start in range(0, n_rows, block):
+                _sample(law, rng, min(block, n_rows - start))
+    for start in range(0, n_rows, block):
+        rows = min(block, n_rows - start)
+        yield rows, {law[0]: _sample(law, stream, rows) for law, stream in zip(laws, streams)}
+
+
+def _as_means(exprs, laws, values, block):
     """``Var`` and ``Cov`` nodes as functions of means: ``Cov(X, Y) = E((X - a)(Y - b)) -
     E(X - a) E(Y - b)`` for any constants, here pilot estimates of the means (from a stream of
-    their own): the cancellation stays small and ``E(X - a)`` near 0, so the rigorous gate's
-    box around it barely widens the variance. A batch variance's first-order part vanishes for a
-    symmetric two-valued X, and its t-test then has a tail 10^5 times nominal at the default
-    critical value; as a nonlinear function of means the second-order part is bounded by the
-    route instead (:func:`~dropout_theory.routes.montecarlo.judge_batches`)."""
+    their own, :func:`_pilot_rows` rows in blocks of ``block``): the cancellation stays small
+    and ``E(X - a)`` near 0, so the rigorous gate's box around it barely widens the variance. A
+    batch variance's first-order part vanishes for a symmetric two-valued X, and its t-test
+    then has a tail 10^5 times nominal at the default critical value; as a nonlinear function
+    of means the second-order part is bounded by the route instead
+    (:func:`~dropout_theory.routes.montecarlo.judge_batches`)."""
     found = [n for n in operator_nodes(*exprs) if isinstance(n, (Var, Cov))]
     if not found:
         return exprs
-    rng = np.random.default_rng(PILOT_SEED)
-    env = {law[0]: _sample(law, rng, PILOT_ROWS) for law in laws}
-    mapping = {}
-    for node in found:
-        centered = []
-        for arg in (node.args if isinstance(node, Cov) else node.args * 2):
+    args = [list(node.args if isinstance(node, Cov) else node.args * 2) for node in found]
+    pilot = {arg: [] for pair in args for arg in pair}  # each argument's values, or None
+    for rows, env in _pilot_blocks(laws, block, _pilot_rows(pilot, laws, values)):
+        for arg, parts in pilot.items():
+            if parts is None:
+                continue
             try:
                 with np.errstate(all="ignore"):
-                    value = pilot_center(_evaluate_columns([arg], values, env, PILOT_ROWS)[0])
+                    parts.append(_evaluate_columns([arg], values, env, rows)[0])
             except (ValueError, ArithmeticError):
-                value = 0.0
+                pilot[arg] = None
+    mapping = {}
+    for node, pair in zip(found, args):
+        centered = []
+        for arg in pair:
+            value = 0.0 if pilot[arg] is None else pilot_center(np.concatenate(pilot[arg]))
             centered.append(arg - sp.Rational(value))  # pilot_center is always finite
         mapping[node] = E(centered[0] * centered[1]) - E(centered[0]) * E(centered[1])
     return [e.xreplace(mapping) for e in exprs]
@@ -345,7 +389,9 @@ def _as_means(exprs, laws, values):
 def _(model: ExpressionModel, identity, point, claim) -> Prepared:
     values = dict(point)
     laws = [_law(variable, values) for variable in model.variables]
-    lhs, rhs = _as_means([_unroll(model.lhs, values), _unroll(claim, values)], laws, values)
+    block = max(1, DRAW_ELEMENTS // max(sum(int(np.prod(law[3])) for law in laws), 1))
+    lhs, rhs = _as_means([_unroll(model.lhs, values), _unroll(claim, values)], laws, values,
+                         block)
     found = operator_nodes(lhs, rhs)
     columns, nodes = [], []
     for node in found:
@@ -353,8 +399,6 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
         nodes.append(Node(kind, len(columns), len(columns) + 1 if kind == "cov" else None))
         columns += list(node.args)
     names = {law[0] for law in laws}
-
-    block = max(1, DRAW_ELEMENTS // max(sum(int(np.prod(law[3])) for law in laws), 1))
 
     def draw(rng, n):
         mids, rads = np.empty((n, len(columns))), np.empty((n, len(columns)))
@@ -375,9 +419,16 @@ def _(model: ExpressionModel, identity, point, claim) -> Prepared:
             n_outcomes = None
 
     def outcomes():
-        arrays, weights, rel = _product([_factor(law, *plan) for law, plan in zip(laws, plans)])
-        env = dict(zip([law[0] for law in laws], arrays))
-        mids, rads = _evaluate_columns(columns, values, env, len(weights))
+        factors = [_factor(law, *plan) for law, plan in zip(laws, plans)]
+        indices, weights, rel = _product(factors)
+        n = len(weights)
+        mids, rads = np.empty((n, len(columns))), np.empty((n, len(columns)))
+        for start in range(0, n, block):  # each outcome's row is evaluated on its own
+            rows = slice(start, min(start + block, n))
+            env = {law[0]: Ball(ball.mid[index[rows]], ball.rad[index[rows]])
+                   for law, (ball, _, _), index in zip(laws, factors, indices)}
+            mids[rows], rads[rows] = _evaluate_columns(columns, values, env,
+                                                       rows.stop - rows.start)
         return Ball(mids, rads), weights, rel
 
     def sides(stats):
@@ -422,7 +473,9 @@ def _ranges(columns, laws, values):
     (:func:`~dropout_theory.sampling.clipped_normal_tail`; one candidate with both 0 when no
     normal variable is read); ``None`` where a variable it reads is unbounded otherwise, or a
     normal one enters non-polynomially."""
-    supports = {core: {law[0]: _support(law, core) for law in laws} for core in NORMAL_CORES}
+    shared = {law[0]: _support(law, None) for law in laws if law[1] != "Normal"}  # any core
+    supports = {core: {**shared, **{law[0]: _support(law, core) for law in laws
+                                    if law[1] == "Normal"}} for core in NORMAL_CORES}
     return [_column_range(column, laws, values, supports) for column in columns]
 
 
