@@ -248,12 +248,17 @@ def _symbolic_count(event, symbol, n, q, at):
     return total
 
 
-def _affine(g, normals):
-    """``(coefficients, constant)`` of ``g`` affine in ``normals``; NoClosedForm otherwise."""
+def _normal_poly(g, normals):
+    """``g`` as a polynomial in the Normal inputs; NoClosedForm when it is not one."""
     try:
-        poly = sp.Poly(g, *normals)
+        return sp.Poly(g, *normals)
     except (sp.PolynomialError, sp.GeneratorsNeeded) as exc:
         raise NoClosedForm(f"{g} is not a polynomial in the Normal inputs ({exc})") from None
+
+
+def _affine(g, normals):
+    """``(coefficients, constant)`` of ``g`` affine in ``normals``; NoClosedForm otherwise."""
+    poly = _normal_poly(g, normals)
     if poly.total_degree() > 1:
         raise NoClosedForm(f"{g} is not affine in the Normal inputs {normals}")
     one = (0,) * len(normals)
@@ -360,10 +365,7 @@ def _plain(f, space):
 def _in_direction(f, normals, direction, mean, sd):
     """``f = alpha + beta Z + gamma Z**2`` with ``u = direction . x = mean + sd Z``."""
     if not _random_free(f, normals):
-        try:
-            poly = sp.Poly(f, *normals)
-        except (sp.PolynomialError, sp.GeneratorsNeeded) as exc:
-            raise NoClosedForm(f"{f} is not a polynomial in the Normal inputs ({exc})") from None
+        poly = _normal_poly(f, normals)
         if poly.total_degree() > 2:
             raise NoClosedForm(f"{f} has degree above 2 in the Normal inputs")
         if len(normals) != 1 and poly.total_degree() > 1:
