@@ -205,7 +205,8 @@ def _covariance_sampler(shape: tuple):
     def draw(rng, partial):
         n = axis_length(shape[0], partial)
         a = rng.standard_normal((n, n))
-        return a @ a.T / n + np.eye(n) / 4
+        cov = a @ a.T / n + np.eye(n) / 4
+        return (cov + cov.T) / 2  # exactly symmetric, whatever order the product summed in
     return draw
 
 

@@ -458,13 +458,24 @@ def _build(entry: dict) -> Claim:
         if outside:
             raise ClaimError(f"{side}: random variable(s) {sorted(outside)} appear outside "
                              f"E(), Var(), Cov() or P(); a claim compares numbers")
-        setattr(claim, side, value)
+        setattr(claim, side, _symmetric(value, claim))
     claim.premises = tuple(_premise(claim, k, text) for k, text in enumerate(assume, 1))
     claim.min_sizes = _min_sizes(claim, (claim.lhs, claim.rhs) + claim.premises)
     if claim.expected == "approximate" and claim.relation != "~":
         raise ClaimError("expected = \"approximate\" is the verdict of an approximation "
                          "(relation = \"~\")")
     return claim
+
+
+def _symmetric(expr, claim):
+    """A covariance ``S`` is symmetric: every entry written ``(S[a, b] + S[b, a])/2``, as the
+    engine writes its pairings, so ``S[j, i]`` and ``S[i, j]`` reach the same canonical form
+    (the value is the same: the drawn covariances are exactly symmetric)."""
+    bases = {n for n, (domain, _) in claim.domains.items() if domain == "covariance"}
+    if not bases:
+        return expr
+    return expr.xreplace({e: (e + e.base[e.indices[1], e.indices[0]]) / 2
+                          for e in expr.atoms(sp.Indexed) if str(e.base) in bases})
 
 
 def _premise_texts(value) -> list:

@@ -221,7 +221,7 @@ class MultivariateNormal(Distribution):
     --------
     >>> mu, S = sp.IndexedBase("mu"), sp.IndexedBase("S")
     >>> MultivariateNormal(mu, S).product_moment([1, 2])
-    S[1, 2] + mu[1]*mu[2]
+    S[1, 2]/2 + S[2, 1]/2 + mu[1]*mu[2]
     """
 
     mean: sp.Expr
@@ -243,9 +243,10 @@ class MultivariateNormal(Distribution):
             return sp.Integer(1)
         first, others = rest[0], rest[1:]
         total = self.mean[first] * self._pairings(others)
-        for k, other in enumerate(others):
-            a, b = sorted((first, other), key=sp.default_sort_key)  # S is symmetric
-            total += self.cov[a, b] * self._pairings(others[:k] + others[k + 1:])
+        for k, other in enumerate(others):  # S is symmetric: both orientations, halved, so
+            # that S[i, j] and S[j, i] meet in one canonical form whatever the indices' names
+            pair = (self.cov[first, other] + self.cov[other, first]) / 2
+            total += pair * self._pairings(others[:k] + others[k + 1:])
         return total
 
     def describe(self) -> str:

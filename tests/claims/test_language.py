@@ -141,6 +141,16 @@ PAIRS = {
                "Sum(q*w[i]**2*(S[i, i] + mu[i]**2) - q**2*w[i]**2*mu[i]**2, (i, 1, d))",
                CORRELATED, {"m": "Bernoulli(q)[d]", "x": "MultivariateNormal(mu, S)"}),
         "holds"),
+    # E(x^T A x) = tr(A S) + mu^T A mu, written with S transposed (a covariance is symmetric);
+    # the twin forgets the mean's term
+    "gaussian-quadratic-form": (
+        _claim("quad", "E(Sum(Sum(A[i, j]*x[i]*x[j], (j, 1, d)), (i, 1, d)))",
+               "Sum(Sum(A[i, j]*(S[j, i] + mu[i]*mu[j]), (j, 1, d)), (i, 1, d))",
+               {**CORRELATED, "A": "real[d, d]"}, {"x": "MultivariateNormal(mu, S)"}),
+        _claim("quad-twin", "E(Sum(Sum(A[i, j]*x[i]*x[j], (j, 1, d)), (i, 1, d)))",
+               "Sum(Sum(A[i, j]*S[j, i], (j, 1, d)), (i, 1, d))",
+               {**CORRELATED, "A": "real[d, d]"}, {"x": "MultivariateNormal(mu, S)"}),
+        "holds"),
     "shifted-shape": (  # T + 1 states of a chain, masks on the T transitions
         _claim("chain", "E(Sum(m[t, i]*h[t + 1, i], (t, 1, T), (i, 1, d)))",
                "q*Sum(h[t, i], (t, 2, T + 1), (i, 1, d))", CHAIN, {"m": "Bernoulli(q)[T, d]"}),
