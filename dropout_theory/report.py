@@ -14,8 +14,8 @@ import numpy as np
 import sympy as sp
 
 from . import routes
+from .aggregate import HOLDING
 from .registry import select
-from .symbolic.budget import time_limit
 
 __all__ = ["SCHEMA", "to_json", "render_text", "derivation_text", "print_family",
            "counterexample", "measured_order", "sizes_checked", "true_instead",
@@ -83,12 +83,10 @@ def true_instead_expr(verdict):
     if verdict.verdict != "fails" or verdict.symbolic != "refuted" or proof is None:
         return None
     lhs = verdict.identity.rhs + proof.residual
-    forms = [lhs]
-    try:  # the engine's own form of lhs, and lhs factored (under the symbolic time limit)
-        with time_limit():
-            derived = verdict.identity.derive()
-        forms += [getattr(derived, "result", derived), sp.factor(sp.cancel(lhs))]
-    except (TypeError, ValueError, sp.PolynomialError, ArithmeticError):
+    forms = [lhs] + ([proof.lhs] if proof.lhs is not None else [])  # the engine's own form
+    try:
+        forms.append(sp.factor(sp.cancel(lhs)))
+    except (TypeError, ValueError, sp.PolynomialError):
         pass
     return min(forms, key=sp.count_ops)  # the shortest
 
@@ -161,7 +159,7 @@ def render_text(verdicts, meta) -> str:
                      + mark)
         lines.append(f"    {v.reason}")
         example = counterexample(v)
-        if example is not None and v.verdict not in ("holds", "derived"):
+        if example is not None and v.verdict not in HOLDING:
             lines.append(f"    counterexample ({example.label}, {example.route}): "
                          f"{_point(example.point)}")
             lines.append(f"    lhs = {example.lhs:.6g}, rhs = {example.rhs:.6g}; "

@@ -1,7 +1,7 @@
 """``prove_equal``: is ``lhs - rhs`` exactly zero for every size and parameter value?"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
@@ -58,6 +58,8 @@ class Proof:
     status: str
     residual: sp.Expr
     steps: list = field(default_factory=list)
+    #: the left side as compared (the engine's derivation), kept for "what is true instead"
+    lhs: sp.Expr | None = None
 
 
 def _opaque_power(node) -> bool:
@@ -92,7 +94,7 @@ def prove_equal(lhs, rhs, *, assumptions: dict | None = None) -> Proof:
     if assumptions:
         left, right = left.xreplace(assumptions), right.xreplace(assumptions)
     if (left - right).atoms(sp.Trace):
-        return _prove_traces(left, right, steps)
+        return replace(_prove_traces(left, right, steps), lhs=left)
     residual_terms = collect_terms(expand_terms(left - right))
     residual = terms_to_expr(residual_terms)
     steps.append(Step("residual lhs - rhs in canonical form", residual))
@@ -112,7 +114,7 @@ def prove_equal(lhs, rhs, *, assumptions: dict | None = None) -> Proof:
         status = "refuted"
     else:
         status = "inconclusive"
-    return Proof(status, residual, steps)
+    return Proof(status, residual, steps, lhs=left)
 
 
 def _prove_traces(left, right, steps) -> Proof:
