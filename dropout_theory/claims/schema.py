@@ -17,7 +17,7 @@ import sympy as sp
 
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
 from ..symbolic.distributions import (UNIT, Beta, Binomial, Exponential, Gamma,
-                                      MultivariateNormal, Poisson)
+                                      MultivariateNormal, Poisson, symmetric_entry)
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
 from .parser import (BIG_O, MAX_INDEX_SHIFT, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
@@ -468,13 +468,13 @@ def _build(entry: dict) -> Claim:
 
 
 def _symmetric(expr, claim):
-    """A covariance ``S`` is symmetric: every entry written ``(S[a, b] + S[b, a])/2``, as the
-    engine writes its pairings, so ``S[j, i]`` and ``S[i, j]`` reach the same canonical form
-    (the value is the same: the drawn covariances are exactly symmetric)."""
+    """A covariance ``S`` is symmetric: every entry read by
+    :func:`~dropout_theory.symbolic.distributions.symmetric_entry`, as the engine's pairings
+    are (the value is the same: the drawn covariances are exactly symmetric)."""
     bases = {n for n, (domain, _) in claim.domains.items() if domain == "covariance"}
     if not bases:
         return expr
-    return expr.xreplace({e: (e + e.base[e.indices[1], e.indices[0]]) / 2
+    return expr.xreplace({e: symmetric_entry(e.base, *e.indices)
                           for e in expr.atoms(sp.Indexed) if str(e.base) in bases})
 
 

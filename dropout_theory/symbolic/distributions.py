@@ -15,7 +15,7 @@ from sympy.functions.combinatorial.numbers import stirling
 
 __all__ = ["Distribution", "Bernoulli", "Normal", "Uniform", "Exponential", "Gamma", "Beta",
            "Poisson", "Binomial", "MultivariateNormal", "Moments", "RandomSpace", "SUPPORT",
-           "UNIT", "MAX_GAUSSIAN_FACTORS"]
+           "UNIT", "MAX_GAUSSIAN_FACTORS", "symmetric_entry"]
 
 #: the entry a per-unit parameter is read at: ``m ~ Bernoulli(r)[d]`` (a keep rate per unit,
 #: Baldi & Sadowski 2013) is stored as ``Bernoulli(r[_unit1])``, and entry ``m[i]`` has the
@@ -205,6 +205,13 @@ SUPPORT = {"Bernoulli": lambda q: (0.0, 1.0),
 MAX_GAUSSIAN_FACTORS = 10
 
 
+def symmetric_entry(cov, a, b) -> sp.Expr:
+    """Entry ``(a, b)`` of a symmetric matrix written ``(cov[a, b] + cov[b, a])/2``: both
+    orientations, so that ``S[i, j]`` and ``S[j, i]`` meet in one canonical form whatever the
+    indices' names (the claims' covariances and the engine's pairings alike)."""
+    return (cov[a, b] + cov[b, a]) / 2
+
+
 @dataclass(frozen=True)
 class MultivariateNormal(Distribution):
     r"""A vector of jointly normal entries: ``x ~ MultivariateNormal(mu, S)`` with mean vector
@@ -243,10 +250,9 @@ class MultivariateNormal(Distribution):
             return sp.Integer(1)
         first, others = rest[0], rest[1:]
         total = self.mean[first] * self._pairings(others)
-        for k, other in enumerate(others):  # S is symmetric: both orientations, halved, so
-            # that S[i, j] and S[j, i] meet in one canonical form whatever the indices' names
-            pair = (self.cov[first, other] + self.cov[other, first]) / 2
-            total += pair * self._pairings(others[:k] + others[k + 1:])
+        for k, other in enumerate(others):
+            total += symmetric_entry(self.cov, first, other) * \
+                self._pairings(others[:k] + others[k + 1:])
         return total
 
     def describe(self) -> str:
