@@ -6,7 +6,11 @@ from __future__ import annotations
 from . import routes
 from .identity import Approximation
 
-__all__ = ["aggregate"]
+__all__ = ["aggregate", "HOLDING"]
+
+#: the verdicts of a statement that holds: ``derived`` is a question's (a claim without rhs)
+#: closed form, proved and agreeing with every check
+HOLDING = ("holds", "derived")
 
 
 def aggregate(identity, symbolic, numeric) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from . import routes, scale
 from ._validation import check_run
-from .aggregate import aggregate
+from .aggregate import HOLDING, aggregate
 from .identity import ExpressionModel, MaskModel
 from .routes.symbolic import confirm
 from .sampling import DEFAULT_ALPHA, generator
@@ -25,7 +25,7 @@ __all__ = ["Verdict", "Check", "plan", "verify", "aggregate", "WORK_BUDGET"]
 
 #: most elementwise operations one Monte Carlo check at a large size may cost
 WORK_BUDGET = 1 << 30
-_WANTED = {"holds": ("holds", "derived"), "refuted": ("fails",), "approximate": ("approximate",)}
+_WANTED = {"holds": HOLDING, "refuted": ("fails",), "approximate": ("approximate",)}
 
 
 @dataclass

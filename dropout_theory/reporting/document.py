@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..aggregate import HOLDING
 from ..identity import Approximation
 from ..registry import registry
 from ..report import counterexample, statement_record, true_instead_expr
@@ -75,7 +76,7 @@ def offness(verdict, record) -> list[str]:
         if gaps:
             lines.append("Gap lhs - rhs at the typical points: " + ", ".join(
                 f"{fmt(r.difference, 3)} on {fmt(r.lhs, 3)}" for r in gaps) + ".")
-    example = counterexample(verdict) if verdict.verdict not in ("holds", "derived") else None
+    example = counterexample(verdict) if verdict.verdict not in HOLDING else None
     if example is not None:
         if example.route in EXACT:
             lo, hi = example.interval
