@@ -274,8 +274,9 @@ def _factor(law, entries, n_nodes):
     else:
         nodes, radius, weights, weight_error = gauss_rule(
             "normal" if kind == "Normal" else "uniform", n_nodes)
-        combos = np.array(list(itertools.product(range(n_nodes), repeat=len(entries))),
-                          dtype=np.int64).reshape(-1, len(entries))
+        combos = list(itertools.product(range(n_nodes), repeat=len(entries)))
+        # (an unread variable has no entries: one outcome of weight 1)
+        combos = np.array(combos, dtype=np.int64).reshape(len(combos), len(entries))
         grid = Ball(nodes[combos], radius[combos])  # the exact nodes lie inside these balls
         probs = np.prod(weights[combos], axis=1)
         (a, ra), (b, rb) = params
