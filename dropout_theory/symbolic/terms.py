@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 __all__ = ["Term", "expand_terms", "normalize_ranges", "collapse_deltas", "collect_terms",
-           "terms_to_expr", "present", "ExpansionError", "UNROLL_LIMIT"]
+           "terms_to_expr", "present", "shortest", "ExpansionError", "UNROLL_LIMIT"]
 
 #: canonical dummy names, chosen in this order while they are not free symbols of the expression
 _CANONICAL_NAMES = "ijklrstuvabcefgh"
@@ -460,3 +460,21 @@ def terms_to_expr(terms: list[Term]) -> sp.Expr:
         coefficient, monomial, limits = _split(term)
         parts.append(coefficient * (sp.Sum(monomial, *limits) if limits else monomial))
     return sp.Add(*parts)
+
+
+def shortest(expr: sp.Expr) -> sp.Expr:
+    """The shortest of ``expr``, its terms collected (equal sums under different dummies
+    merged: ``Sum(a[i]*a[j], (i, 1, d), (j, 1, d)) - Sum(a[i], (i, 1, d))**2`` is 0) and that
+    simplified, for display; the forms are equal, only their length is compared.
+
+    >>> a = sp.IndexedBase("a"); i, j, d = sp.symbols("i j d", integer=True)
+    >>> shortest(sp.Sum(a[i] * a[j], (i, 1, d), (j, 1, d)) - sp.Sum(a[i], (i, 1, d)) ** 2)
+    0
+    """
+    forms = [expr]
+    try:
+        collected = terms_to_expr(collect_terms(expand_terms(expr)))
+        forms += [collected, sp.simplify(collected)]
+    except (ExpansionError, TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+        forms.append(sp.simplify(expr))
+    return min(forms, key=sp.count_ops)
