@@ -16,6 +16,7 @@ import sympy as sp
 from . import routes
 from .aggregate import HOLDING
 from .registry import select
+from .symbolic import shortest
 
 __all__ = ["SCHEMA", "to_json", "render_text", "derivation_text", "print_family",
            "counterexample", "measured_order", "sizes_checked", "true_instead",
@@ -82,12 +83,16 @@ def true_instead_expr(verdict):
     proof = verdict.routes[0].detail
     if verdict.verdict != "fails" or verdict.symbolic != "refuted" or proof is None:
         return None
+    if verdict.identity.instead is not None:  # a claim compiled into another statement
+        return verdict.identity.instead()
     lhs = verdict.identity.rhs + proof.residual
     forms = [lhs] + ([proof.lhs] if proof.lhs is not None else [])  # the engine's own form
     try:
         forms.append(sp.factor(sp.cancel(lhs)))
     except (TypeError, ValueError, sp.PolynomialError):
         pass
+    if lhs.has(sp.Sum):  # equal sums under different dummies merged
+        forms.append(shortest(lhs))
     return min(forms, key=sp.count_ops)  # the shortest
 
 
@@ -97,6 +102,13 @@ def true_instead(verdict) -> str | None:
     return None if instead is None else str(instead)
 
 
+def closed_form(identity) -> str | None:
+    """A question's derived closed form as text (``None`` for a stated claim)."""
+    if not identity.question:
+        return None
+    return str(identity.rhs if identity.closed_form is None else identity.closed_form)
+
+
 def statement_record(verdict) -> dict:
     identity = verdict.identity
     example, sizes = counterexample(verdict), sizes_checked(verdict)
@@ -104,7 +116,7 @@ def statement_record(verdict) -> dict:
             "notation": identity.notation, "relation": identity.relation,
             "expected": identity.expected, "verdict": verdict.verdict,
             "matches_expected": verdict.matches, "reason": verdict.reason,
-            "closed_form": str(identity.rhs) if identity.question else None,
+            "closed_form": closed_form(identity),
             "symbolic": verdict.symbolic, "measured_order": measured_order(verdict),
             "sizes_checked": {k: v[0] for k, v in sizes.items()},
             "sizes_skipped": {k: v[1] for k, v in sizes.items() if v[1]},
@@ -169,7 +181,7 @@ def render_text(verdicts, meta) -> str:
         instead = true_instead(v)
         if instead is not None:
             lines.append(f"    what is true instead: lhs = {instead}  (you wrote rhs = "
-                         f"{v.identity.rhs})")
+                         f"{v.identity.written or v.identity.rhs})")
         weakest = _weakest(v)
         if weakest is not None:
             lines.append(f"    low resolution: the {weakest.route} check at {weakest.label} point "

@@ -18,13 +18,14 @@ import sympy as sp
 
 from ..identity import (Approximation, ExpressionModel, Identity, Param, RandomVariable,
                         axis_length, axis_text, uniform_sampler)
-from ..symbolic import ExpansionError
+from ..symbolic import ExpansionError, shortest
 from ..symbolic.budget import time_limit
 from ..symbolic.evaluate import evaluate_ball
 from ..symbolic.expectation import Derivation, NoClosedForm, Step
 from ..symbolic.operators import OPERATOR_TYPES, E, P
 from ..symbolic.probability import conditions, derive_probability
 from ..symbolic.statements import derive_statement
+from .conditional import surely_instead, top_level_conditioned
 from .limits import escape, excerpt
 from .parser import MAX_SIZE, ClaimError
 from .schema import Claim, interval
@@ -238,10 +239,14 @@ def _params(claim: Claim) -> tuple:
 def _notation(claim: Claim) -> str:
     symbols = ", ".join(f"{n} {d}" + (f"[{', '.join(map(axis_text, s))}]" if s else "")
                         for n, (d, s) in claim.domains.items())
+    declared = [spec for spec in claim.random.values() if "'" not in spec.name]
     random = ", ".join(f"{spec.name} ~ {spec.kind}({', '.join(map(str, spec.params))})"
                        + (f"[{', '.join(map(axis_text, spec.shape))}]" if spec.shape else "")
-                       for spec in claim.random.values())
-    return f"symbols: {symbols or 'none'}; random (independent): {random or 'none'}"
+                       for spec in declared)
+    copies = [name for name in claim.random if "'" in name]  # claims.conditional
+    copies = f"; independent copies for the conditional means: {', '.join(copies)}" \
+        if copies else ""
+    return f"symbols: {symbols or 'none'}; random (independent): {random or 'none'}{copies}"
 
 
 def _closed_form(claim: Claim):
@@ -259,6 +264,9 @@ def _closed_form(claim: Claim):
         raise ClaimError(f"claim {escape(claim.name)!r}: no rhs given and lhs has no closed form "
                          f"the engine can derive (left: {excerpt(str(form), 160)}); state the "
                          f"rhs to check")
+    if form.has(sp.Sum):
+        with time_limit():
+            form = shortest(form)
     return form
 
 
@@ -276,7 +284,18 @@ def to_identity(claim: Claim) -> Identity:
     relation = claim.relation
     rhs, statement = refine(claim.rhs, claim.premises), f"{claim.text['lhs']} {relation} " \
                                                          f"{claim.text['rhs']}"
-    if claim.question:
+    closed_form = written = instead = None
+    if claim.rewritten:  # conditional means, rewritten over copies (claims.conditional)
+        written = claim.text["rhs"]
+    if claim.surely:  # random variables, equal almost surely
+        shown = claim.surely[1] if claim.question else claim.text["rhs"]
+        conditioned = ", ".join(sorted(top_level_conditioned(claim.surely[0] - claim.surely[1])))
+        statement = f"{claim.text['lhs']} == {shown}  (almost surely, as functions of " \
+                    f"{conditioned}: E[(lhs - rhs)^2] == 0 is checked" + \
+                    ("; derived: the claim gives no rhs)" if claim.question else ")")
+        closed_form = claim.surely[1] if claim.question else None
+        written, instead = str(shown), partial(surely_instead, claim)
+    elif claim.question:
         rhs = _closed_form(claim)
         statement = f"{claim.text['lhs']} == {rhs}  (derived: the claim gives no rhs)"
     if relation == "~":  # lhs - rhs = Theta(h**order) as h -> 0: the order route judges it
@@ -292,7 +311,8 @@ def to_identity(claim: Claim) -> Identity:
                   derive=partial(derive_under, claim.premises, claim.lhs, claim.space),
                   model=model,
                   relation=relation, expected=_EXPECTED[claim.expected],
-                  question=claim.question)
+                  question=claim.question, closed_form=closed_form, written=written,
+                  instead=instead)
     if claim.premises:
         return PremisedIdentity(**fields, premises=claim.premises)
     return Identity(**fields)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..symbolic.operators import OPERATORS, Cov, E, P, Var
+from ..symbolic.operators import OPERATORS, Cov, E, Given, P, Var
 
 __all__ = ["ClaimError", "Namespace", "parse_expression", "FUNCTIONS", "OPERATORS", "SPECIAL",
            "BIG_O", "MAX_DIFF_ORDER", "MAX_DIFF_TREE",
@@ -128,6 +128,7 @@ class _Builder:
         self.largest: dict = {}      # Sum index Symbol -> its largest value at checked sizes
         self.inside_operator = False
         self.inside_event = False
+        self.inside_given = False    # inside E(... | m): no further conditioning
         self.vector = None           # (index Symbol, [length]) inside softmax()/logsumexp()
         self.used = set(used)        # every name in the text: vector indices avoid them
 
@@ -261,12 +262,16 @@ class _Builder:
     def _operator(self, name, args):
         if not self.allow_operators:
             raise ClaimError(f"{name}() is not allowed here")
-        if self.inside_operator:
-            raise ClaimError(f"{name}() inside another E/Var/Cov/P is not supported")
+        split = _condition_split(args[-1], self.text) if args else None
+        on_variables = split is not None and self._conditioned(split[1]) is not None
+        if self.inside_given:
+            raise ClaimError(f"{name}() inside a conditional E(... | m) is not supported")
+        if self.inside_operator and not on_variables:
+            raise ClaimError(f"{name}() inside another E/Var/Cov/P is not supported, except "
+                             f"conditioned on random variables: E(Var(y | m)), Var(E(y | m))")
         arity = 2 if name == "Cov" else 1
         if len(args) != arity:
             raise ClaimError(f"{name}() takes {arity} argument(s), got {len(args)}")
-        split = _condition_split(args[-1], self.text) if args else None
         if split is not None:
             return self._conditional(name, args[:-1], *split)
         self.inside_operator, self.inside_event = True, name == "P"
@@ -291,15 +296,63 @@ class _Builder:
         finally:
             self.text, self.inside_operator, self.inside_event = previous
 
+    def _conditioned(self, condition: str):
+        """The random variables of a condition that names them (``m``, ``(m, x)``), or
+        ``None`` when it is something else (an event, say)."""
+        try:
+            body = _parse_tree(condition).body
+        except ClaimError:
+            return None
+        parts = body.elts if isinstance(body, ast.Tuple) else [body]
+        if not parts or not all(isinstance(p, ast.Name) and p.id in self.names.random
+                                for p in parts):
+            if isinstance(body, ast.Tuple):
+                raise ClaimError(f"a tuple after '|' lists declared random variables, "
+                                 f"E(x | (m, w)); {excerpt(condition.strip(), 40)} does not")
+            return None
+        names = self.names
+        return [names.arrays[n][0] if n in names.arrays else names.scalars[n]
+                for n in dict.fromkeys(p.id for p in parts)]
+
+    def _given(self, name, first, given, variables):
+        """``E(f | V)``, ``Var(f | V) = E(f^2 | V) - E(f | V)^2``, ``Cov`` likewise and
+        ``P(A | V) = E(1_A | V)``: random variables, functions of ``V``, as :class:`Given`
+        nodes (:mod:`.conditional` rewrites them for the routes)."""
+        self.inside_given = True
+        try:
+            value = self._part(given, event=name == "P")
+            values = [_expr(self._part(ast.unparse(a), event=False)) for a in first]
+        finally:
+            self.inside_given = False
+        kept = sp.Tuple(*variables)
+
+        def mean(f):
+            return Given(f, kept)
+        if name == "P":
+            if not _is_event(value):
+                raise ClaimError("P() takes an event, a comparison such as P(x > 1 | m)")
+            return mean(sp.Piecewise((1, value), (0, True)))
+        values.append(_expr(value))
+        if name == "E":
+            return mean(values[0])
+        if name == "Var":
+            return mean(values[0] ** 2) - mean(values[0]) ** 2
+        return mean(values[0] * values[1]) - mean(values[0]) * mean(values[1])
+
     def _conditional(self, name, first, given, condition):
         """``P(A | B) = P(A and B) / P(B)``; ``E(f | B) = E(f 1_B) / P(B)`` (the indicator as
         ``where(B, f, 0)``); ``Var`` and ``Cov`` from those conditional means. ``B`` must be an
-        event (its probability is checked to be positive where the claim is checked)."""
+        event (its probability is checked to be positive where the claim is checked), or
+        declared random variables (``E(f | m)``, :meth:`_given`)."""
+        variables = self._conditioned(condition)
+        if variables is not None:
+            return self._given(name, first, given, variables)
         event = self._part(condition, event=True)
         if not _is_event(event):
             raise ClaimError(f"the condition of {name}(... | {excerpt(condition.strip(), 40)}) is "
-                             f"not an event: condition on a comparison, e.g. E(x | m > 0) "
-                             f"(conditioning on a random variable is not supported)")
+                             f"neither an event nor declared random variables: condition on a "
+                             f"comparison, E(x | m > 0), or on random variables, E(x | m), "
+                             f"E(x | (m, w))")
         value = self._part(given, event=name == "P")
         if name == "P":
             if not _is_event(value):

@@ -18,6 +18,8 @@ import sympy as sp
 from ..symbolic import Bernoulli, Normal, RandomSpace, Uniform
 from ..symbolic.distributions import (UNIT, Beta, Binomial, Exponential, Gamma,
                                       MultivariateNormal, Poisson, symmetric_entry)
+from .conditional import (Given, almost_surely, expand_conditionals, has_given,
+                          top_level_conditioned)
 from .limits import (MAX_ARRAY_ELEMENTS, MAX_CLAIMS, MAX_NAME_LENGTH, MAX_SHAPE_ENTRY,
                      MAX_SHAPE_RANK, check_depth, check_strings, excerpt, read_claim_text)
 from .parser import (BIG_O, MAX_INDEX_SHIFT, MAX_SIZE, MAX_TEXT, OPERATORS, ClaimError, Namespace,
@@ -102,6 +104,10 @@ class Claim:
     parameter: str | None = None                    # ... as this scalar goes to 0
     premises: tuple = ()                            # assume = [...]: parsed events
     question: bool = False                          # no rhs: derive lhs's closed form
+    #: a statement between random variables (conditional means outside E/Var/Cov): its
+    #: sides as written, (lhs, rhs); lhs/rhs above are then E[(lhs - rhs)^2] and 0
+    surely: tuple = ()
+    rewritten: bool = False                         # it had conditional means E(f | m)
 
     def symbol(self, name: str):
         return self.names.scalars.get(name) or self.names.arrays[name][0]
@@ -353,8 +359,9 @@ def _register(claim: Claim, table, signs=None) -> None:
 
 
 def _random_outside(expr: sp.Expr, names: Namespace):
-    """Names of random variables that appear outside E/Var/Cov/P."""
-    if isinstance(expr, tuple(OPERATORS.values())):
+    """Names of random variables that appear outside E/Var/Cov/P (and outside conditional
+    means ``E(f | m)``)."""
+    if isinstance(expr, tuple(OPERATORS.values()) + (Given,)):
         return set()
     if isinstance(expr, sp.Indexed):
         return {str(expr.base)} & names.random
@@ -445,6 +452,7 @@ def _build(entry: dict) -> Claim:
     if claim.question and (relation != "==" or any(k in entry for k in ("order", "in"))):
         raise ClaimError("a claim without rhs asks for lhs's closed form; it takes no relation, "
                          "order or in")
+    sides = {}
     for side in ("lhs", "rhs") if not claim.question else ("lhs",):
         try:
             value = check_tree_size(parse_expression(claim.text[side], claim.names,
@@ -454,11 +462,18 @@ def _build(entry: dict) -> Claim:
                 value = _approximation(claim, value, entry)
         except ClaimError as exc:
             raise ClaimError(f"{side}: {exc}") from None
-        outside = _random_outside(value, claim.names)
+        sides[side] = value
+    conditioned = set().union(*map(top_level_conditioned, sides.values()))
+    claim.rewritten = any(map(has_given, sides.values()))
+    for side, value in sides.items():
+        outside = _random_outside(value, claim.names) - conditioned
         if outside:
             raise ClaimError(f"{side}: random variable(s) {sorted(outside)} appear outside "
-                             f"E(), Var(), Cov() or P(); a claim compares numbers")
-        setattr(claim, side, _symmetric(value, claim))
+                             f"E(), Var(), Cov() or P(); a claim compares numbers (or "
+                             f"random variables it conditions on: E(x*m | m) == mu*m)")
+        setattr(claim, side, _symmetric(expand_conditionals(claim, value, side), claim))
+    if conditioned:
+        almost_surely(claim)
     claim.premises = tuple(_premise(claim, k, text) for k, text in enumerate(assume, 1))
     claim.min_sizes = _min_sizes(claim, (claim.lhs, claim.rhs) + claim.premises)
     if claim.expected == "approximate" and claim.relation != "~":

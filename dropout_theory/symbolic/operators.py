@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["E", "Var", "Cov", "P", "OPERATORS", "OPERATOR_TYPES", "operator_nodes"]
+__all__ = ["E", "Var", "Cov", "P", "Given", "OPERATORS", "OPERATOR_TYPES", "operator_nodes"]
 
 
 class _Operator(sp.Function):
@@ -42,6 +42,20 @@ class P(_Operator):
     """Probability of an event, ``P(X > c)``."""
 
     nargs = 1
+
+
+class Given(_Operator):
+    """The conditional mean ``E(f | V)``, a random variable: ``Given(f, Tuple(*V))``, with
+    ``V`` the conditioned random symbols and arrays (``IndexedBase``). Claims rewrite it into
+    plain expectations (:mod:`dropout_theory.claims.conditional`) before any route sees it, so
+    it is not one of :data:`OPERATOR_TYPES`."""
+
+    nargs = 2
+    is_commutative = True  # a number given V (its second argument, a Tuple, is not)
+
+    def _sympystr(self, printer):
+        given = ", ".join(printer._print(v) for v in self.args[1])
+        return f"E({printer._print(self.args[0])} | {given})"
 
 
 OPERATORS = {"E": E, "Var": Var, "Cov": Cov, "P": P}

@@ -32,7 +32,11 @@ def _extend(inner):
     summed = st.tuples(inner, st.sampled_from(["d", "3", "0", "-2", "d**2", "q"])).map(
         lambda t: f"Sum({t[0]}, (j, 1, {t[1]}))")
     cov = st.tuples(inner, inner).map(lambda t: f"Cov({t[0]}, {t[1]})")
-    return st.one_of(function, operator, binary, summed, cov, inner.map(lambda a: f"-{a}"))
+    conditional = st.tuples(st.sampled_from(["E", "Var", "P"]), inner, st.sampled_from(
+        ["m", "(m, x)", "(m, m)", "x", "q", "m > 0", "(m,)", "()", "m | m", "w"])).map(
+        lambda t: f"{t[0]}({t[1]} | {t[2]})")
+    return st.one_of(function, operator, binary, summed, cov, conditional,
+                     inner.map(lambda a: f"-{a}"))
 
 
 _EXPRESSIONS = st.recursive(_LEAVES, _extend, max_leaves=12)
@@ -43,7 +47,7 @@ def _namespace():
     return Namespace(scalars={"q": sp.Symbol("q", positive=True), "x": sp.Symbol("x", real=True),
                               "m": sp.Symbol("m", real=True), "d": d},
                      arrays={"w": (sp.IndexedBase("w", real=True), 1)},
-                     random={"m"}, dimensions={"d"})
+                     random={"m", "x"}, dimensions={"d"})
 
 
 def _parse_or_claim_error(text):
