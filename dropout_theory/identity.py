@@ -218,11 +218,12 @@ class Identity:
     #: and a statement that holds is reported ``derived``
     question: bool = False
     #: a claim compiled into another statement (conditional means, rewritten over copies of
-    #: the variables): the closed form a question reports when it is not ``rhs``, the rhs as
-    #: the user wrote it, and ``instead()``, what the left side as written is (for a failing
-    #: statement), when ``rhs + residual`` is not
+    #: the variables): the closed form a question reports when it is not ``rhs``, the sides
+    #: ``(lhs, rhs)`` as the user wrote them (shown instead of the compiled ones), and
+    #: ``instead()``, what the left side as written is (for a failing statement), when
+    #: ``rhs + residual`` is not
     closed_form: sp.Expr | None = None
-    written: str | None = None
+    written: tuple | None = None
     instead: Callable | None = None
 
     def __post_init__(self):

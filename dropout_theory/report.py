@@ -181,7 +181,7 @@ def render_text(verdicts, meta) -> str:
         instead = true_instead(v)
         if instead is not None:
             lines.append(f"    what is true instead: lhs = {instead}  (you wrote rhs = "
-                         f"{v.identity.written or v.identity.rhs})")
+                         f"{_sides(v.identity)[1]})")
         weakest = _weakest(v)
         if weakest is not None:
             lines.append(f"    low resolution: the {weakest.route} check at {weakest.label} point "
@@ -229,13 +229,25 @@ def _pretty(expr) -> str:
     return "\n".join("   " + line for line in drawn.splitlines())
 
 
-def claim_expr(identity):
-    """``lhs relation rhs``: a claim's own left side, a registry statement's named ``lhs``."""
+def _sides(identity) -> tuple:
+    """``(lhs, rhs)`` to show: as the user wrote them when the claim was compiled into another
+    statement (a question's rhs is its closed form), else the model's left side (a registry
+    statement's named ``lhs``) and ``rhs``."""
     lhs = getattr(identity.model, "lhs", None)
     lhs = lhs if isinstance(lhs, sp.Basic) else sp.Symbol("lhs")
+    if not identity.written:
+        return lhs, identity.rhs
+    written_lhs, written_rhs = identity.written
+    return written_lhs, identity.rhs if written_rhs is None else written_rhs
+
+
+def claim_expr(identity):
+    """``lhs relation rhs``: a claim's own left side (as written, when it was compiled into
+    another statement), a registry statement's named ``lhs``."""
+    lhs, rhs = _sides(identity)
     relation = {"==": sp.Eq, "<=": sp.Le, ">=": sp.Ge}[identity.relation]
     try:
-        return relation(lhs, identity.rhs, evaluate=False)
+        return relation(lhs, rhs, evaluate=False)
     except (TypeError, ValueError):  # a relation SymPy will not build (matrices)
         return identity.rhs
 

@@ -284,17 +284,16 @@ def to_identity(claim: Claim) -> Identity:
     relation = claim.relation
     rhs, statement = refine(claim.rhs, claim.premises), f"{claim.text['lhs']} {relation} " \
                                                          f"{claim.text['rhs']}"
-    closed_form = written = instead = None
-    if claim.rewritten:  # conditional means, rewritten over copies (claims.conditional)
-        written = claim.text["rhs"]
-    if claim.surely:  # random variables, equal almost surely
-        shown = claim.surely[1] if claim.question else claim.text["rhs"]
-        conditioned = ", ".join(sorted(top_level_conditioned(claim.surely[0] - claim.surely[1])))
+    closed_form = instead = None
+    if claim.surely:  # random variables, equal almost surely (claims.conditional)
+        shown = claim.written[1] if claim.question else claim.text["rhs"]
+        conditioned = ", ".join(sorted(top_level_conditioned(claim.written[0] -
+                                                             claim.written[1])))
         statement = f"{claim.text['lhs']} == {shown}  (almost surely, as functions of " \
                     f"{conditioned}: E[(lhs - rhs)^2] == 0 is checked" + \
                     ("; derived: the claim gives no rhs)" if claim.question else ")")
-        closed_form = claim.surely[1] if claim.question else None
-        written, instead = str(shown), partial(surely_instead, claim)
+        closed_form = claim.written[1] if claim.question else None
+        instead = partial(surely_instead, claim)
     elif claim.question:
         rhs = _closed_form(claim)
         statement = f"{claim.text['lhs']} == {rhs}  (derived: the claim gives no rhs)"
@@ -311,7 +310,8 @@ def to_identity(claim: Claim) -> Identity:
                   derive=partial(derive_under, claim.premises, claim.lhs, claim.space),
                   model=model,
                   relation=relation, expected=_EXPECTED[claim.expected],
-                  question=claim.question, closed_form=closed_form, written=written,
+                  question=claim.question, closed_form=closed_form,
+                  written=claim.written or None,
                   instead=instead)
     if claim.premises:
         return PremisedIdentity(**fields, premises=claim.premises)

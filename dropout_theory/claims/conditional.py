@@ -28,17 +28,15 @@ like a stated ``rhs``.
 
 Examples
 --------
->>> from dropout_theory.claims import parse_claims
->>> claim = parse_claims('''
-... [[claim]]
-... name = "total variance"
-... lhs = "Var(m*x)"
-... rhs = "E(Var(m*x | m)) + Var(E(m*x | m))"
-... symbols = { q = "keep", mu = "real" }
-... random = { m = "Bernoulli(q)", x = "Normal(mu, 1)" }
-... ''')[0]
+>>> from dropout_theory.claims import claim_from_dict
+>>> claim = claim_from_dict({"name": "total variance", "lhs": "Var(m*x)",
+...                          "rhs": "E(Var(m*x | m)) + Var(E(m*x | m))",
+...                          "symbols": {"q": "keep", "mu": "real"},
+...                          "random": {"m": "Bernoulli(q)", "x": "Normal(mu, 1)"}})
 >>> sorted(claim.random)
 ['m', 'x', "x'", "x''"]
+>>> claim.rhs  # E(Var(mx | m)) and Var(E(mx | m)), each over copies x', x''
+-E(m*x')**2 + E(m**2*x'*x'') + E(m**2*x'**2 - m**2*x'*x'')
 """
 from __future__ import annotations
 
@@ -192,8 +190,7 @@ def top_level_conditioned(expr) -> set:
 def almost_surely(claim) -> None:
     r"""Make ``claim``, a statement between random variables, compare numbers: a question gets
     the closed form of its conditional means with what they condition on held fixed
-    (:func:`conditional_form`); the sides as written go to ``claim.surely``, and the claim then
-    states :math:`E[(\mathrm{lhs} - \mathrm{rhs})^2] = 0`, rewritten over copies, which holds
+    (:func:`conditional_form`, then the written rhs), and the claim then states :math:`E[(\mathrm{lhs} - \mathrm{rhs})^2] = 0`, rewritten over copies, which holds
     exactly when ``lhs == rhs`` almost surely."""
     if claim.relation != "==":
         raise ClaimError(f"claim {escape(claim.name)!r}: a statement about conditional means "
@@ -213,7 +210,8 @@ def almost_surely(claim) -> None:
                              f"no closed form of lhs with what it conditions on held fixed; "
                              f"state the rhs to check")
         claim.rhs = form
-    claim.surely = (claim.lhs, claim.rhs)
+        claim.written = (claim.written[0], form)
+    claim.surely = True
     claim.lhs = _mean((claim.lhs - claim.rhs) ** 2, _Replicas(claim), "the statement")
     claim.rhs = sp.S.Zero
 
@@ -223,7 +221,7 @@ def surely_instead(claim):
     closed forms), for "what is true instead"; ``None`` when the engine has none in time."""
     try:
         with time_limit():
-            return conditional_form(claim, claim.surely[0])
+            return conditional_form(claim, claim.written[0])
     except (NoClosedForm, ExpansionError, TypeError, ValueError, NotImplementedError,
             RecursionError, AttributeError, sp.PolynomialError):
         return None

@@ -104,10 +104,12 @@ class Claim:
     parameter: str | None = None                    # ... as this scalar goes to 0
     premises: tuple = ()                            # assume = [...]: parsed events
     question: bool = False                          # no rhs: derive lhs's closed form
-    #: a statement between random variables (conditional means outside E/Var/Cov): its
-    #: sides as written, (lhs, rhs); lhs/rhs above are then E[(lhs - rhs)^2] and 0
-    surely: tuple = ()
-    rewritten: bool = False                         # it had conditional means E(f | m)
+    #: a claim with conditional means E(f | m) (claims.conditional): its sides as written,
+    #: (lhs, rhs), before they were rewritten over copies of the variables
+    written: tuple = ()
+    #: a statement between random variables, equal almost surely: lhs/rhs above are then
+    #: E[(lhs - rhs)^2] and 0
+    surely: bool = False
 
     def symbol(self, name: str):
         return self.names.scalars.get(name) or self.names.arrays[name][0]
@@ -464,7 +466,8 @@ def _build(entry: dict) -> Claim:
             raise ClaimError(f"{side}: {exc}") from None
         sides[side] = value
     conditioned = set().union(*map(top_level_conditioned, sides.values()))
-    claim.rewritten = any(map(has_given, sides.values()))
+    if any(map(has_given, sides.values())):
+        claim.written = (sides["lhs"], sides.get("rhs"))
     for side, value in sides.items():
         outside = _random_outside(value, claim.names) - conditioned
         if outside:

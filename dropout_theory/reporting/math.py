@@ -4,7 +4,7 @@ SymPy's presentation printer draws only the first limit of a multiple sum
 (``Sum(f, (i, 1, d), (j, 1, d))`` came out as a single sum over i, and SymPy folds nested
 sums into one), so this printer draws one summation sign per limit, the outermost (last)
 first; a Kronecker delta is drawn as the subscripted delta instead of the word
-``kroneckerdelta``, and functions keep their names' case (``E``, ``Var``, not ``e``, ``var``).
+``kroneckerdelta``, a conditional mean as ``E(f | m)``, and functions keep their names' case (``E``, ``Var``, not ``e``, ``var``).
 """
 from __future__ import annotations
 
@@ -43,6 +43,24 @@ class _Printer(MathMLPresentationPrinter):
                 sign.appendChild(node)
             row.appendChild(sign)
         row.appendChild(self.parenthesize(e.function, precedence_traditional(e)))
+        return row
+
+    def _print_Given(self, e):
+        """A conditional mean ``E(f | m)``, the bar between its argument and what it
+        conditions on."""
+        row = self.dom.createElement("mrow")
+
+        def mo(text):
+            node = self.dom.createElement("mo")
+            node.appendChild(self.dom.createTextNode(text))
+            return node
+        name = self.dom.createElement("mi")
+        name.appendChild(self.dom.createTextNode("E"))
+        parts = [name, mo("("), self._print(e.args[0]), mo("|")]
+        for k, variable in enumerate(e.args[1]):
+            parts += ([mo(",")] if k else []) + [self._print(variable)]
+        for node in parts + [mo(")")]:
+            row.appendChild(node)
         return row
 
     def _print_KroneckerDelta(self, e):

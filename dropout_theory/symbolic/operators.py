@@ -57,6 +57,14 @@ class Given(_Operator):
         given = ", ".join(printer._print(v) for v in self.args[1])
         return f"E({printer._print(self.args[0])} | {given})"
 
+    def _latex(self, printer):
+        given = ", ".join(printer._print(v) for v in self.args[1])
+        return rf"E\left({printer._print(self.args[0])} \;\middle|\; {given}\right)"
+
+    def _pretty(self, printer):
+        from sympy.printing.pretty.stringpict import prettyForm
+        return prettyForm(sp.sstr(self))
+
 
 OPERATORS = {"E": E, "Var": Var, "Cov": Cov, "P": P}
 OPERATOR_TYPES = tuple(OPERATORS.values())

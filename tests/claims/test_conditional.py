@@ -85,7 +85,7 @@ def test_copies_are_independent_and_named_apart():
     conditioned on; the copies' names cannot be declared, and the notation names them."""
     claim = claim_from_dict(_claim("c", "E(E(x | m)**3)", "mu**3"))
     assert sorted(claim.random) == ["m", "x", "x'", "x''", "x'''"]
-    assert not claim.lhs.has(Given) and claim.surely == ()
+    assert not claim.lhs.has(Given) and not claim.surely
     assert {replica_name("x", k) for k in range(1, 6)} == {"x'", "x''", "x'''", "x'4", "x'5"}
     (verdict,), _ = check(_claim("c", "E(E(x | m)**3)", "mu**3"), seed=0, **FAST)
     assert verdict.verdict == "holds"

@@ -20,6 +20,7 @@ FAST = ["wager-logistic-curvature", "wager-penalty-label-free-unscaled",
         "baldi-logistic-approximation-s3", "baldi-logistic-approximation-s2",
         "baldi-logsumexp-jensen", "srivastava-path-survival-any",
         "hinton-relu-unit-mean", "gal-input-noise-covariance", "gal-mc-mean-relu-positive-input",
+        "gal-epistemic-term-is-total", "wager-noise-variance-given-input",
         "li-uout-variance-width-beta"]  # li's first-order shift: test_language.py
 
 
