@@ -271,7 +271,9 @@ class _Builder:
                              f"conditioned on random variables: E(Var(y | m)), Var(E(y | m))")
         arity = 2 if name == "Cov" else 1
         if len(args) != arity:
-            raise ClaimError(f"{name}() takes {arity} argument(s), got {len(args)}")
+            example = "Cov(f, g | m > 0)" if name == "Cov" else f"{name}(f | m > 0)"
+            raise ClaimError(f"{name}() takes {arity} argument(s), got {len(args)} (a condition "
+                             f"is written after '|': {example})")
         if split is not None:
             return self._conditional(name, args[:-1], *split)
         self.inside_operator, self.inside_event = True, name == "P"

@@ -228,6 +228,7 @@ def test_conditionals_parse_into_ratios_of_unconditional_operators():
     ("E(x | m | x > 0)", "one '|'"),
     ("E((x | m) + 1)", "whole operator argument"),
     ("E(x | q)", "neither an event nor declared random variables"),
+    ("E(m*x, m > 0)", "is written after '|': E(f | m > 0)"),
     ("E(x | m + 1)", "neither an event nor"),
     ("E(E(x | m) | m)", "inside a conditional"),
     ("E(x | (m, m.__class__))", "lists declared random variables"),
