@@ -42,3 +42,16 @@ def test_same_bytes_whatever_the_number_of_workers(argv, capsys):
     # the default run is serial; two forked workers run the 32 batches of every check
     serial = _output(argv, capsys)
     assert _output([*argv, "--workers", "2"], capsys) == serial
+
+
+def test_same_bytes_on_a_dask_cluster(capsys):
+    """``verify --json --scheduler ADDRESS``: the batches run on a Dask cluster (here a
+    ``LocalCluster`` of two worker processes) and the document is the serial one, byte for
+    byte."""
+    distributed = pytest.importorskip(
+        "distributed", reason="the optional extra 'dask' (dask, distributed) is not installed")
+    serial = _output(VERIFY, capsys)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = _output([*VERIFY, "--scheduler", cluster.scheduler_address], capsys)
+    assert remote == serial
