@@ -140,7 +140,7 @@ def _add_check(sub) -> None:
     chk.add_argument("--report", default=None, metavar="DIR",
                      help="also write an HTML page of the claims' verdicts into DIR")
     chk.add_argument("--time-limit", type=float, default=TIME_LIMIT,
-                     help=f"seconds the symbolic route may take per claim before it says "
+                     help=f"seconds of CPU the symbolic route may take per claim before it says "
                           f"inconclusive (default {TIME_LIMIT:g}; the whole file: 4 times "
                           f"that)")
 

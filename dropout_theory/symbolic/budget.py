@@ -6,20 +6,24 @@ canonically by trying every permutation: the work grows like (number of expanded
 are still judged numerically.
 
 The estimate cannot foresee everything (an expansion that cancels late, a slow
-simplification), so the symbolic route also runs under a wall-clock limit,
+simplification), so the symbolic route also runs under a limit of CPU time,
 :func:`time_limit` (:data:`TIME_LIMIT` seconds, 30 by default; ``dropout-theory check
 --time-limit`` sets it, and a file's routes share 4 times that, :func:`total_time_limit`):
 past it the route stops with :class:`SymbolicTimeout` (a
 :class:`~.expectation.NoClosedForm`), says ``inconclusive``, and the numeric routes go on.
 
-The limit is a ``SIGALRM`` interval timer whose handler raises in the main thread: SymPy is
-pure Python, so the exception arrives between two bytecodes and unwinds through ``finally``
-blocks and ``with`` statements like any other exception (SymPy's caches only store results
-of calls that returned). One long call into C (a huge integer power) is not interrupted
-until it returns; the claim parser's limits on literals and exponents keep those short. It
-is only armed in the main thread, and only when no other ``ITIMER_REAL`` timer is running
-(pytest-timeout, an application's own alarm): then the route runs without a limit rather
-than disturb a timer it does not own. The previous handler and timer are restored on exit.
+The limit counts the process's CPU time, not wall-clock time: on a machine shared with other
+work the same claim gets the same symbolic work, so a run's verdicts and JSON do not change
+with the load (with a wall-clock limit a loaded machine left more statements unproved, and
+so planned more checks). It is a ``SIGPROF`` interval timer (``ITIMER_PROF``, user and
+system time) whose handler raises in the main thread: SymPy is pure Python, so the exception
+arrives between two bytecodes and unwinds through ``finally`` blocks and ``with`` statements
+like any other exception (SymPy's caches only store results of calls that returned). One
+long call into C (a huge integer power) is not interrupted until it returns; the claim
+parser's limits on literals and exponents keep those short. It is only armed in the main
+thread, and only when no other ``ITIMER_PROF`` timer is running (a sampling profiler): then
+the route runs without a limit rather than disturb a timer it does not own. The previous
+handler and timer are restored on exit.
 """
 from __future__ import annotations
 
@@ -36,9 +40,9 @@ from .operators import Cov, Var
 __all__ = ["MAX_NESTED_SUMS", "MAX_TERMS", "symbolic_size", "TIME_LIMIT", "SymbolicTimeout",
            "time_limit", "set_time_limit", "total_time_limit"]
 
-#: seconds the symbolic route may take per statement before it says ``inconclusive``
+#: seconds of CPU the symbolic route may take per statement before it says ``inconclusive``
 TIME_LIMIT = 30.0
-_DEADLINE = None  # time.monotonic() after which no symbolic route starts (total_time_limit)
+_DEADLINE = None  # time.process_time() after which no symbolic route starts (total_time_limit)
 
 
 class SymbolicTimeout(NoClosedForm):
@@ -56,7 +60,7 @@ def set_time_limit(seconds: float) -> float:
 
 @contextmanager
 def time_limit(seconds: float | None = None):
-    """Raise :class:`SymbolicTimeout` in the body after ``seconds`` (default
+    """Raise :class:`SymbolicTimeout` in the body after ``seconds`` of CPU time (default
     :data:`TIME_LIMIT`) where a timer can be armed safely; otherwise run without a limit.
 
     Examples
@@ -67,39 +71,39 @@ def time_limit(seconds: float | None = None):
     """
     seconds = TIME_LIMIT if seconds is None else seconds
     if _DEADLINE is not None:
-        left = _DEADLINE - time.monotonic()
+        left = _DEADLINE - time.process_time()
         if left <= 0:
             raise SymbolicTimeout("the symbolic routes of this run used up their total time "
                                   "limit (4 x --time-limit)")
         seconds = min(seconds, left)
-    armable = (hasattr(signal, "setitimer")
+    armable = (hasattr(signal, "setitimer") and hasattr(signal, "SIGPROF")
                and threading.current_thread() is threading.main_thread()
-               and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+               and signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0))
     if not armable:
         yield
         return
 
     def alarm(signum, frame):
         raise SymbolicTimeout(f"the symbolic route stopped after its time limit of "
-                              f"{seconds:g} s (dropout-theory check --time-limit)")
+                              f"{seconds:g} s of CPU (dropout-theory check --time-limit)")
 
-    previous = signal.signal(signal.SIGALRM, alarm)
+    previous = signal.signal(signal.SIGPROF, alarm)
     try:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        signal.setitimer(signal.ITIMER_PROF, seconds)
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 @contextmanager
 def total_time_limit(seconds: float):
-    """All symbolic routes run in the body share ``seconds``: each gets at most what is left
+    """All symbolic routes run in the body share ``seconds`` of CPU: each gets at most what is left
     (and its own :data:`TIME_LIMIT`), and once nothing is left each says ``inconclusive`` at
     once. ``dropout-theory check`` gives a file 4 x ``--time-limit``, so a file of many slow
     claims cannot take claims x the limit."""
     global _DEADLINE
-    previous, _DEADLINE = _DEADLINE, time.monotonic() + seconds
+    previous, _DEADLINE = _DEADLINE, time.process_time() + seconds
     try:
         yield
     finally:
