@@ -289,8 +289,10 @@ def to_identity(claim: Claim) -> Identity:
         shown = claim.written[1] if claim.question else claim.text["rhs"]
         conditioned = ", ".join(sorted(top_level_conditioned(claim.written[0] -
                                                              claim.written[1])))
+        checked = "E[(lhs - rhs)^2] == 0" if claim.probe is None else \
+            f"E[(lhs - rhs)*phi] == 0 with phi = {claim.probe}, the engine's lhs minus rhs"
         statement = f"{claim.text['lhs']} == {shown}  (almost surely, as functions of " \
-                    f"{conditioned}: E[(lhs - rhs)^2] == 0 is checked" + \
+                    f"{conditioned}; checked as {checked}" + \
                     ("; derived: the claim gives no rhs)" if claim.question else ")")
         closed_form = claim.written[1] if claim.question else None
         instead = partial(surely_instead, claim)

@@ -187,24 +187,40 @@ def top_level_conditioned(expr) -> set:
     return found
 
 
+def _derived(claim, expr):
+    """:func:`conditional_form` under the symbolic time limit, ``None`` without one."""
+    try:
+        with time_limit():
+            return conditional_form(claim, expr)
+    except (NoClosedForm, ExpansionError, TypeError, ValueError, NotImplementedError,
+            RecursionError, AttributeError, sp.PolynomialError):
+        return None
+
+
 def almost_surely(claim) -> None:
-    r"""Make ``claim``, a statement between random variables, compare numbers: a question gets
-    the closed form of its conditional means with what they condition on held fixed
-    (:func:`conditional_form`, then the written rhs), and the claim then states :math:`E[(\mathrm{lhs} - \mathrm{rhs})^2] = 0`, rewritten over copies, which holds
-    exactly when ``lhs == rhs`` almost surely."""
+    r"""Make ``claim``, a statement ``L == R`` between random variables (functions of the
+    variables ``V`` it conditions on), compare numbers. ``L = R`` almost surely exactly when
+    :math:`E[(L - R)\,\varphi(V)] = 0` for every bounded :math:`\varphi`; two choices:
+
+    - where the engine derives ``L``'s closed form ``L~`` (:func:`conditional_form`) and
+      ``L~ - R`` is not 0, the *probe* :math:`\varphi = \tilde L - R`: the claim states
+      :math:`E[(L - R)(\tilde L - R)] = 0`, first order in the error, so the numeric routes
+      confirm a refutation as readily as any claim's. Whatever ``L~`` is, a true statement
+      gives exactly 0 (``L - R`` vanishes), so the probe only chooses the power, never the
+      false-alarm rate;
+    - otherwise (no closed form, or ``L~ = R``, a claim the symbolic route will prove), it
+      states :math:`E[(L - R)^2] = 0`, second order, checked over two copies: the numeric
+      routes then check the proof's conclusion on their own.
+
+    A question (no rhs) gets ``R = L~``."""
     if claim.relation != "==":
         raise ClaimError(f"claim {escape(claim.name)!r}: a statement about conditional means "
                          f"outside E/Var/Cov (a random variable, a function of what it "
                          f"conditions on) is checked as an equality almost surely; relation "
                          f"{claim.relation!r} is not supported there (take E() of both sides "
                          f"to compare numbers)")
+    form = _derived(claim, claim.lhs)
     if claim.question:
-        try:
-            with time_limit():
-                form = conditional_form(claim, claim.lhs)
-        except (NoClosedForm, ExpansionError, TypeError, ValueError, NotImplementedError,
-                RecursionError, AttributeError, sp.PolynomialError):
-            form = None
         if form is None:
             raise ClaimError(f"claim {escape(claim.name)!r}: no rhs given and the engine derives "
                              f"no closed form of lhs with what it conditions on held fixed; "
@@ -212,19 +228,20 @@ def almost_surely(claim) -> None:
         claim.rhs = form
         claim.written = (claim.written[0], form)
     claim.surely = True
-    claim.lhs = _mean((claim.lhs - claim.rhs) ** 2, _Replicas(claim), "the statement")
+    probe = None if form is None else shortest(form - claim.rhs)
+    difference, replicas = claim.lhs - claim.rhs, _Replicas(claim)
+    if probe is None or probe == 0:
+        claim.lhs = _mean(difference ** 2, replicas, "the statement")
+    else:
+        claim.probe = probe
+        claim.lhs = _mean(difference * probe, replicas, "the statement")
     claim.rhs = sp.S.Zero
 
 
 def surely_instead(claim):
     """What the left side of a statement between random variables is (its conditional means'
     closed forms), for "what is true instead"; ``None`` when the engine has none in time."""
-    try:
-        with time_limit():
-            return conditional_form(claim, claim.written[0])
-    except (NoClosedForm, ExpansionError, TypeError, ValueError, NotImplementedError,
-            RecursionError, AttributeError, sp.PolynomialError):
-        return None
+    return _derived(claim, claim.written[0])
 
 
 def conditional_form(claim, expr):

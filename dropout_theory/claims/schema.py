@@ -108,8 +108,9 @@ class Claim:
     #: (lhs, rhs), before they were rewritten over copies of the variables
     written: tuple = ()
     #: a statement between random variables, equal almost surely: lhs/rhs above are then
-    #: E[(lhs - rhs)^2] and 0
+    #: E[(lhs - rhs) probe] (the probe the engine's lhs - rhs) or E[(lhs - rhs)^2], and 0
     surely: bool = False
+    probe: sp.Expr | None = None
 
     def symbol(self, name: str):
         return self.names.scalars.get(name) or self.names.arrays[name][0]

@@ -101,6 +101,31 @@ def test_a_statement_between_random_variables_reports_what_is_true_instead():
     assert record["true_instead"] == "Sum(w[i]*x[i], (i, 1, d))"
 
 
+CORRELATED = {"q": "keep", "d": "dimension", "w": "real[d]", "mu": "real[d]",
+              "S": "covariance[d, d]"}
+CORRELATED_RANDOM = {"m": "Bernoulli(q)[d]", "x": "MultivariateNormal(mu, S)"}
+SQUARE = "E(Sum(w[i]*m[i]*x[i], (i, 1, d))**2 | m)"
+
+
+def test_the_probe_makes_a_refutation_first_order():
+    """Correlated inputs are sampled only (no enumeration). E[(L - R)^2] left this twin
+    inconclusive; with the probe phi = L~ - R (the engine's lhs minus rhs) Monte Carlo
+    confirms it, while the true statement, checked as E[(L - R)^2], agrees."""
+    true = _claim("square", SQUARE,
+                  "Sum(Sum(w[i]*w[j]*m[i]*m[j]*(S[i, j] + mu[i]*mu[j]), (j, 1, d)), (i, 1, d))",
+                  CORRELATED, CORRELATED_RANDOM)
+    twin = _claim("square-twin", SQUARE,  # the off-diagonal covariances dropped
+                  "Sum(w[i]**2*m[i]*S[i, i], (i, 1, d))"
+                  " + Sum(Sum(w[i]*w[j]*m[i]*m[j]*mu[i]*mu[j], (j, 1, d)), (i, 1, d))",
+                  CORRELATED, CORRELATED_RANDOM)
+    (good, bad), _ = check([true, twin], seed=0, **FAST)
+    assert (good.verdict, good.symbolic) == ("holds", "proved")
+    assert "checked as E[(lhs - rhs)^2] == 0" in good.identity.statement
+    assert bad.verdict == "fails", bad.reason
+    assert "checked as E[(lhs - rhs)*phi] == 0 with phi = " in bad.identity.statement
+    assert any(r.route == "montecarlo" and r.status == "disagrees" for r in bad.routes)
+
+
 def test_a_question_about_a_conditional_gets_its_closed_form():
     (verdict,), _ = check(_claim("ask", "Var(m*x/q | m)", None), seed=0, **FAST)
     assert verdict.verdict == "derived" and verdict.symbolic == "proved"
