@@ -289,11 +289,12 @@ def _check(args) -> int:
         raise ValueError(f"--time-limit must be in (0, 1e6) seconds, got {args.time_limit!r}")
     if args.report is not None:
         _check_directory(args.report, "--report")
-    claims = load_claims(args.file)
-    check_budget(claims, n_samples=args.samples, n_points=args.points, budget=args.budget)
     previous = set_time_limit(args.time_limit)
-    try:
+    try:  # reading a file derives the closed forms of its conditional means: inside the limit
         with total_time_limit(4 * args.time_limit):
+            claims = load_claims(args.file)
+            check_budget(claims, n_samples=args.samples, n_points=args.points,
+                         budget=args.budget)
             verdicts, meta = _run(args, load_identities(claims), "check")
     finally:
         set_time_limit(previous)

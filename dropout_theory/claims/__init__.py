@@ -70,13 +70,13 @@ def check(source, *, seed: int = 0, n_samples: int = DEFAULT_SAMPLES,
     the claims' symbolic routes then share 4 times that (as ``dropout-theory check`` does).
     """
     from ..verify import verify
-    claims = _validated(source)
-    check_budget(claims, n_samples=n_samples, n_points=n_points, budget=budget)
-    identities = load_identities(claims)
     previous = set_time_limit(time_limit) if time_limit is not None else None
     total = total_time_limit(4 * time_limit) if time_limit is not None else nullcontext()
     try:
-        with total:
+        with total:  # reading derives the closed forms of conditional means: inside the limit
+            claims = _validated(source)
+            check_budget(claims, n_samples=n_samples, n_points=n_points, budget=budget)
+            identities = load_identities(claims)
             return verify(identities, root=seed, n_samples=n_samples, alpha=alpha,
                           n_points=n_points, progress=progress)
     except ClaimError:

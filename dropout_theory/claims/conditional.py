@@ -188,13 +188,15 @@ def top_level_conditioned(expr) -> set:
 
 
 def _derived(claim, expr):
-    """:func:`conditional_form` under the symbolic time limit, ``None`` without one."""
+    """``(form, reason)``: :func:`conditional_form` under the symbolic time limit (and the
+    file's total), or ``None`` and why there is none."""
     try:
         with time_limit():
-            return conditional_form(claim, expr)
+            form = conditional_form(claim, expr)
     except (NoClosedForm, ExpansionError, TypeError, ValueError, NotImplementedError,
-            RecursionError, AttributeError, sp.PolynomialError):
-        return None
+            RecursionError, AttributeError, sp.PolynomialError) as exc:
+        return None, excerpt(str(exc), 160)
+    return form, "the engine left an operator in it"
 
 
 def almost_surely(claim) -> None:
@@ -219,12 +221,12 @@ def almost_surely(claim) -> None:
                          f"conditions on) is checked as an equality almost surely; relation "
                          f"{claim.relation!r} is not supported there (take E() of both sides "
                          f"to compare numbers)")
-    form = _derived(claim, claim.lhs)
+    form, reason = _derived(claim, claim.lhs)
     if claim.question:
         if form is None:
             raise ClaimError(f"claim {escape(claim.name)!r}: no rhs given and the engine derives "
-                             f"no closed form of lhs with what it conditions on held fixed; "
-                             f"state the rhs to check")
+                             f"no closed form of lhs with what it conditions on held fixed "
+                             f"({reason}); state the rhs to check")
         claim.rhs = form
         claim.written = (claim.written[0], form)
     claim.surely = True
@@ -241,7 +243,7 @@ def almost_surely(claim) -> None:
 def surely_instead(claim):
     """What the left side of a statement between random variables is (its conditional means'
     closed forms), for "what is true instead"; ``None`` when the engine has none in time."""
-    return _derived(claim, claim.written[0])
+    return _derived(claim, claim.written[0])[0]
 
 
 def conditional_form(claim, expr):

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dropout_theory.claims import ClaimError, check, claim_from_dict
 from dropout_theory.claims.conditional import MAX_REPLICAS, replica_name
 from dropout_theory.report import statement_record, true_instead
+from dropout_theory.symbolic.budget import total_time_limit
 from dropout_theory.symbolic.operators import Given
 
 FAST = {"n_samples": 1 << 14, "n_points": 2}
@@ -187,3 +188,17 @@ def test_random_conditional_claims_compile_or_raise_claim_error(lhs, rhs):
         assert str(exc)
         return
     assert not claim.lhs.has(Given) and not claim.rhs.has(Given)
+
+
+def test_deriving_the_probe_runs_under_the_files_symbolic_time_limit():
+    """Reading a statement derives its conditional closed form (the probe) under the symbolic
+    time limit and the file's total (``dropout-theory check`` reads the file inside both):
+    once the total is used up, a statement falls back to E[(L - R)^2] and a question is
+    refused saying why."""
+    with total_time_limit(0.0):
+        claim = claim_from_dict(_claim("twin", "Var(m*x/q | m)", "s**2/q**2"))
+        with pytest.raises(ClaimError, match="no rhs given .* used up their total"):
+            claim_from_dict(_claim("ask", "Var(m*x/q | m)", None))
+    assert claim.surely and claim.probe is None
+    claim = claim_from_dict(_claim("twin", "Var(m*x/q | m)", "s**2/q**2"))
+    assert claim.probe is not None
