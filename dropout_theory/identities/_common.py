@@ -160,6 +160,16 @@ def masked_unit(weights, inputs, point, inverted=True) -> Interval:
     return terms.masked().sum(-1)
 
 
+def unit_differences(weights, inputs, point, inverted=True) -> np.ndarray:
+    """Bounded differences of ``sum_i weights_i m_i inputs_i (/ q if inverted)``: flipping
+    mask ``i`` moves it by ``|weights_i inputs_i| (/ q)``, rounded up (the declaration a
+    MaskModel's ``differences`` asks for)."""
+    terms = _interval(weights) * _interval(inputs)
+    if inverted:
+        terms = terms / keep_probability(point)
+    return np.maximum(np.abs(terms.lo), np.abs(terms.hi))
+
+
 def unit_range(point) -> tuple:
     """Every value ``w . (m x) / q`` can take lies between the sums of its negative and of its
     positive terms (rounded outward)."""

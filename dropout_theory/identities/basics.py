@@ -5,7 +5,8 @@ import sympy as sp
 from ..identity import GradientModel, Identity, MaskModel, Param, drop_probability, register
 from ..network import Dropout, StandardDropout
 from ..symbolic import Bernoulli, RandomSpace, expectation, variance
-from ._common import D, Q, W, X, d, i, inverted_unit, q, unit_range, unit_scale, w, x
+from ._common import (D, Q, W, X, d, i, inverted_unit, q, unit_differences, unit_range,
+                      unit_scale, w, x)
 
 NOTATION = "q = keep probability = 1 - p, m_i ~ Bernoulli(q) i.i.d., inverted scaling 1/q"
 
@@ -36,7 +37,8 @@ register(Identity(
     source="seed 000 (inverted dropout section)", notation=NOTATION, params=(Q, D, W, X),
     rhs=sp.Sum(w[i] * x[i], (i, 1, d)), derive=_mean_model,
     model=MaskModel(inverted_unit, _units, "mean", rounding_scale=unit_scale,
-                    value_bound=unit_range),
+                    value_bound=unit_range,
+                    differences=lambda pt: unit_differences(pt["w"], pt["x"], pt)),
     wrong_claims=lambda rhs: {"standard-dropout-mean": q * rhs},
 ))
 

@@ -17,7 +17,8 @@ from ..routes import Context, run
 from ..sampling import generator
 from ..sweeps import claim_value
 from ..symbolic import Bernoulli, Moments, RandomSpace, expectation, variance
-from ._common import Interval, Q, affine, d, i, keep_probability, masked_unit, q, w
+from ._common import (Interval, Q, affine, d, i, keep_probability, masked_unit, q,
+                      unit_differences, w)
 from ._subnetworks import linear
 
 NOTATION = ("q = keep probability = 1 - p (p = drop probability, torch.nn.Dropout(p)); "
@@ -59,6 +60,13 @@ def _readout_range(point) -> tuple:
     return (masked_unit(point["w"], point["h"], point) + point["b"]).bounds()
 
 
+def _readout_differences(point):
+    """Flipping one mask of one pass moves that pass by ``|w_i h_i| / q`` and the mean of
+    the T passes by a T-th of it (masks in pass-major order, as ``mc_passes`` cuts them)."""
+    per_pass = unit_differences(point["w"], point["h"], point) / point["T"]
+    return np.tile(per_pass * (1.0 + 2.0 ** -50), point["T"])  # the division rounded up
+
+
 def _readout_scale(point):
     return float(np.abs(np.asarray(point["w"]) * point["h"]).sum()
                  / (1.0 - drop_probability(point)) + abs(point["b"]))
@@ -89,7 +97,8 @@ register(Identity(
     notation=NOTATION + "; h the (fixed) hidden activations fed to the dropped linear output",
     params=_MC_PARAMS, rhs=_WH + b,
     derive=_mean_model,
-    model=MaskModel(_mc_mean_sim, statistic="mean", value_bound=_readout_range, **_MC_MODEL),
+    model=MaskModel(_mc_mean_sim, statistic="mean", value_bound=_readout_range,
+                    differences=_readout_differences, **_MC_MODEL),
     wrong_claims=lambda rhs: {"standard-dropout mean q w.h + b": q * _WH + b},
 ))
 

@@ -151,9 +151,14 @@ def _(model: MaskModel, identity, point, claim) -> Prepared:
     else:
         n_outcomes = n_nodes << k if k <= EXACT_MAX_BITS else None
         enumerable = k <= EXACT_MAX_BITS and (n_nodes << k) <= EXACT_MAX_OUTCOMES
+    ranges = _ranges(bounds, model.noise_degree, center, variance)
+    if ranges is not None and model.differences is not None and not variance \
+            and model.noise_degree == 0:
+        spread = _differences(identity, model, point, k, drop, per_sample, scale)
+        ranges[0] = concentration_cores(spread, ranges[0])
     return statistic_prepared(model.statistic, rhs, n_outcomes if enumerable else None,
                               outcomes, draw, 8 * k + 32, k > 0 or model.noise_degree > 0,
-                              _ranges(bounds, model.noise_degree, center, variance))
+                              ranges)
 
 
 #: the pilot sample that centres a variance (here and for a claim's Var/Cov) has its own
@@ -176,6 +181,65 @@ def _pilot_mean(model, point, k, drop) -> float:
     rng = np.random.default_rng(PILOT_SEED)
     return pilot_center(model.simulate(point, bernoulli_mask((PILOT_ROWS, k), drop, rng),
                                        rng.standard_normal(PILOT_ROWS)))
+
+
+#: random masks at which a model's declared bounded differences are spot-checked (each with
+#: every coordinate flipped), and the most mask entries the check draws in all
+DIFFERENCE_ROWS, DIFFERENCE_ELEMENTS = 4, 1 << 23
+#: the chances of leaving a concentration core the Monte Carlo gate may pick from (the
+#: first whose chance over all samples fits its false-alarm share, so the narrowest)
+CORE_ESCAPES = tuple(10.0 ** -e for e in (8, 10, 12, 14, 16, 20, 25, 30, 40, 60, 100))
+
+
+def _differences(identity, model, point, k, drop, per_sample, scale) -> float:
+    """``sum L_i^2`` (rounded up) of the declared bounded differences, after checking them:
+    at a few random masks (the pilot's stream) every coordinate is flipped (a random subset
+    of them where ``k`` is so large that all would exceed ``DIFFERENCE_ELEMENTS``), and each
+    change must be within ``L_i`` plus both values' rounding bounds."""
+    diffs = np.asarray(model.differences(point), dtype=np.float64)
+    if diffs.shape != (k,) or not np.all(np.isfinite(diffs)) or np.any(diffs < 0):
+        raise ValueError(f"{identity.name}: differences must be {k} finite non-negative "
+                         f"bounds, got shape {diffs.shape} at {point}")
+    rng = np.random.default_rng(PILOT_SEED + 1)
+    rows = max(1, min(DIFFERENCE_ROWS, DIFFERENCE_ELEMENTS // max(k * (k + 1), 1)))
+    coords = np.arange(k) if rows * k * (k + 1) <= DIFFERENCE_ELEMENTS else \
+        np.sort(rng.choice(k, max(1, DIFFERENCE_ELEMENTS // (rows * k) - 1), replace=False))
+    base = bernoulli_mask((rows, k), drop, rng)
+    flipped = np.repeat(base, len(coords), axis=0)
+    at = (np.arange(len(flipped)), np.tile(coords, rows))
+    flipped[at] = 1.0 - flipped[at]
+    values = np.asarray(model.simulate(point, np.concatenate([base, flipped]),
+                                       np.zeros(rows + len(flipped))), dtype=np.float64)
+    rads = per_sample * (np.abs(values) + scale)
+    before = values[:rows].repeat(len(coords))
+    change = np.abs(values[rows:] - before) - rads[:rows].repeat(len(coords)) - rads[rows:]
+    bad = change > np.tile(diffs[coords], rows)
+    if np.any(bad):
+        where = int(np.tile(coords, rows)[np.argmax(bad)])
+        raise ValueError(f"{identity.name}: flipping mask {where} changed the value by more "
+                         f"than its declared difference {diffs[where]!r} at {point}")
+    return float(np.sum(diffs * diffs) * (1.0 + gamma(k + 4)))
+
+
+def concentration_cores(spread: float, candidates: list) -> list:
+    r"""Range candidates ``(lo, hi, bias, escape)`` of a mean column whose value has bounded
+    differences with :math:`S = \sum_i L_i^2` (``spread``), narrowest first, followed by
+    ``candidates`` (the worst case over all masks). By McDiarmid's inequality a value leaves
+    :math:`[\mu - t, \mu + t]` with chance at most :math:`e = 2 e^{-2t^2/S}`; the gate
+    charges ``n e`` to its false-alarm share (no sample left the core, so the samples are
+    those of the value clipped to it) and widens the interval by the clipped mean's offset,
+    at most :math:`\int_t^\infty 2 e^{-2s^2/S} ds = \sqrt{\pi S/2}\,
+    \mathrm{erfc}(t \sqrt{2/S}) \le \sqrt{\pi S/2}\, e/2`. Only the core's width enters
+    the bound, so its unknown centre :math:`\mu` does not matter; ``(-t, t)`` stands for
+    it. Cores no narrower than the worst case are left out."""
+    worst = min((hi - lo for lo, hi, *_ in candidates), default=math.inf)
+    cores = []
+    for escape in CORE_ESCAPES:
+        half = math.sqrt(spread * math.log(2.0 / escape) / 2.0) * (1.0 + gamma(8))
+        bias = math.sqrt(math.pi * spread / 2.0) * escape / 2.0 * (1.0 + gamma(8))
+        if 2.0 * half < worst:
+            cores.append((-half, half, bias, escape))
+    return cores + list(candidates)
 
 
 def _value_bounds(identity, model, point) -> list:

@@ -15,7 +15,7 @@ from scipy.special import expit
 from ...identity import Approximation, Identity, MaskModel, Param, drop_probability, register
 from ...network import Sigmoid, Softmax
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation, variance
-from .._common import Interval, Q, affine, d, i, masked_unit, q, w, x
+from .._common import Interval, Q, affine, d, i, masked_unit, q, unit_differences, w, x
 from .._subnetworks import forward, linear, stacked
 
 NOTATION = ("q = keep probability = 1 - p; standard (Srivastava) dropout: m ~ Bernoulli(q) "
@@ -150,7 +150,9 @@ register(Identity(
     rhs=q * sp.Sum(w[i] * x[i], (i, 1, d)) + b, derive=_sigmoid_model,
     # the log-odds of sigma(z) are z itself
     model=MaskModel(_log_odds_sim, lambda pt: pt["d"], "mean", rounding_scale=_log_odds_scale,
-                    value_bound=lambda pt: _logit_range(pt).bounds()),
+                    value_bound=lambda pt: _logit_range(pt).bounds(),
+                    differences=lambda pt: unit_differences(pt["w"], pt["x"], pt,
+                                                            inverted=False)),
     wrong_claims=lambda rhs: {"unscaled weights": sp.Sum(w[i] * x[i], (i, 1, d)) + b},
 ))
 
