@@ -7,7 +7,7 @@ import sympy as sp
 from ...identity import Identity, MaskModel, Param, drop_probability, register
 from ...network import Dropout, DropConnect, Linear, SpatialDropout
 from ...symbolic import Bernoulli, RandomSpace, covariance, expectation, variance
-from .._common import Interval, Q, masked_unit, q
+from .._common import Interval, Q, masked_unit, q, unit_differences
 
 c, l, i = sp.symbols("c l i", integer=True)
 C, L, d = sp.symbols("C L d", integer=True, positive=True)
@@ -127,6 +127,13 @@ def _first_output_range(point) -> tuple:
     return masked_unit(point["u"], point["x"], point).bounds()
 
 
+def _first_output_differences(point):
+    """Flipping ``M_1i`` moves the first output by ``|u_i x_i| / q``; the second output's
+    masks ``M_2i`` do not move it."""
+    return np.concatenate([unit_differences(point["u"], point["x"], point),
+                           np.zeros(point["d"])])
+
+
 def _centered_product_range(point) -> tuple:
     """``(u . x~ - u . x)(v . x~ - v . x)``: the product of the two outputs' centred ranges
     (exact for DropConnect's independent masks, an enclosure for unit dropout's shared ones)."""
@@ -170,7 +177,8 @@ register(Identity(
     rhs=sp.Sum(u[i] * x[i], (i, 1, d)), derive=lambda: _moment(expectation),
     model=MaskModel(_dropconnect_sim("var"), lambda point: 2 * point["d"], "mean",
                     rounding_scale=lambda pt: float(np.abs(pt["u"] * pt["x"]).sum())
-                    / (1.0 - drop_probability(pt)), value_bound=_first_output_range),
+                    / (1.0 - drop_probability(pt)), value_bound=_first_output_range,
+                    differences=_first_output_differences),
     wrong_claims=lambda rhs: {"second moment for the mean": rhs ** 2 + DC_VARIANCE},
 ))
 
