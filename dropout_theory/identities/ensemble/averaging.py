@@ -14,6 +14,7 @@ from scipy.special import expit
 
 from ...identity import Approximation, Identity, MaskModel, Param, drop_probability, register
 from ...network import Sigmoid, Softmax
+from ...sampling import gamma
 from ...symbolic import Bernoulli, Derivation, RandomSpace, Step, expectation, variance
 from .._common import Interval, Q, affine, d, i, masked_unit, q, unit_differences, w, x
 from .._subnetworks import forward, linear, stacked
@@ -59,6 +60,18 @@ def _linear_range(point) -> tuple:
     return affine(np.atleast_2d(point["v"]), hidden).bounds()
 
 
+def _linear_differences(point):
+    """Flipping ``m1_i`` moves the output by at most ``(|v|^T |W2| |W1|)_i |x_i|``, ``m2_j``
+    by ``(|v|^T |W2|)_j (|W1| |x|)_j`` and ``m3_k`` by ``|v_k| (|W2| |W1| |x|)_k`` (the other
+    masks at their worst); sums of non-negative terms, rounded up by ``gamma``."""
+    ax, aw1, aw2, av = (np.abs(np.asarray(point[n], dtype=np.float64))
+                        for n in ("x", "W1", "W2", "v"))
+    hidden = aw1 @ ax
+    outer = av @ aw2
+    bounds = np.concatenate([(outer @ aw1) * ax, outer * hidden, av * (aw2 @ hidden)])
+    return bounds * (1.0 + 2.0 * gamma(ax.size + 2 * av.size + 8))
+
+
 def _chain(scale_first=1, scale_second=1, scale_third=1):
     inner = sp.Sum(W1[j, i] * scale_first * x[i], (i, 1, d))
     return sp.Sum(v[k] * scale_third * sp.Sum(W2[k, j] * scale_second * inner, (j, 1, h)),
@@ -83,7 +96,8 @@ register(Identity(
             Param("v", shape=("h",)), Param("x", shape=("d",))),
     rhs=q ** 3 * _chain(), derive=_linear_model,
     model=MaskModel(_linear_sim, lambda pt: pt["d"] + 2 * pt["h"], "mean",
-                    rounding_scale=_linear_scale, value_bound=_linear_range),
+                    rounding_scale=_linear_scale, value_bound=_linear_range,
+                    differences=_linear_differences),
     wrong_claims=lambda rhs: {"scaled once, not at every layer": q * _chain(),
                               "unscaled network (inverted-dropout habit)": _chain()},
 ))
