@@ -18,9 +18,10 @@ exact enumeration and Monte Carlo check it unchanged, each with its own guarante
   and ``Cov`` of such arguments become ``E(F^2) - E(F)^2`` and ``E(F G) - E(F) E(G)``, each
   rewritten in the same way. Nothing is approximated: no inner Monte Carlo loop, no bias.
 - **Outside any operator** (``E(m*x | m) == m*mu``), the claim compares random variables,
-  functions of the variables it conditions on. It states an equality almost surely, which
-  holds exactly when :math:`E[(\mathrm{lhs} - \mathrm{rhs})^2] = 0`; that number is what the
-  routes check (rewritten as above), with the relation ``==`` only.
+  functions of the variables it conditions on. It states an equality almost surely (relation
+  ``==`` only), which holds exactly when :math:`E[(\mathrm{lhs} - \mathrm{rhs})\,\varphi(V)]
+  = 0` for every bounded :math:`\varphi`; the routes check one such number, rewritten as
+  above (:func:`almost_surely` says which).
 
 A question (no ``rhs``) about a conditional, ``lhs = "E(y | m)"``, gets the engine's closed
 form with ``V`` held fixed (:func:`conditional_form`), which is then checked almost surely
@@ -60,6 +61,7 @@ MAX_REPLICAS = 8
 
 
 def has_given(expr) -> bool:
+    """Whether ``expr`` holds a conditional mean ``E(f | m)``."""
     return isinstance(expr, sp.Basic) and expr.has(Given)
 
 
