@@ -185,7 +185,7 @@ def _pilot_mean(model, point, k, drop) -> float:
 
 #: random masks at which a model's declared bounded differences are spot-checked (each with
 #: every coordinate flipped), and the most mask entries the check draws in all
-DIFFERENCE_ROWS, DIFFERENCE_ELEMENTS = 4, 1 << 23
+DIFFERENCE_ROWS, DIFFERENCE_ELEMENTS = 4, 1 << 21
 #: the chances of leaving a concentration core the Monte Carlo gate may pick from (the
 #: first whose chance over all samples fits its false-alarm share, so the narrowest)
 CORE_ESCAPES = tuple(10.0 ** -e for e in (8, 10, 12, 14, 16, 20, 25, 30, 40, 60, 100))
