@@ -138,8 +138,9 @@ def _first_digit(bitgen, rows, d, groups, first, packed, ties, buf):
     """Phase 1 of a call: one byte per element against ``first``; returns the tie count."""
     n_ties = 0
     if d % 8 == 0:
-        # every word is one group of one row: compare its eight bytes at once, on a buffer of
-        # words drawn first (the draws are calls through a pointer; the comparisons vectorize)
+        # every word is one group of one row: compare its eight bytes at once (SWAR), on a
+        # buffer of words drawn first (each draw is a call through a pointer, kept out of the
+        # comparison loop)
         y = np.uint64(first) * _LOW
         y_low = y & ~_H
         total = rows * groups
