@@ -6,17 +6,18 @@ raw words, the same floats from the same summation order. So whether it runs cha
 speed and nothing else. It runs when all hold:
 
 - ``numba`` imports, and the kernel passed the self-check :func:`load` runs once per process
-  (kernel and NumPy path on a small problem that exercises ties, several further digits,
-  ``d`` not a multiple of 8 and a pairwise split; on a mismatch it warns and stays off);
+  (kernel and NumPy path, sums and the generator's final state, on small draws with ties
+  and further digits, ``d`` a multiple of 8 and not, a pairwise split; on a mismatch or an
+  error it warns and stays off);
 - the environment variable ``DROPOUT_THEORY_NO_JIT`` is unset, empty or ``0``, and no
   :func:`disabled` block is active (forcing the NumPy path: the tests run both);
 - the generator is a :class:`numpy.random.Generator` on a bit generator whose
   ``random_raw`` word is its ``next_uint64`` (PCG64, the project's; PCG64DXSM, Philox,
   SFC64).
 
-Importing numba and loading the cached machine code costs a fraction of a second, once per
-process (compiling, the first time after an install or an edit of :mod:`._jit`, a few
-seconds; ``numba`` caches it in ``__pycache__``). :func:`load` is called where a fast draw is
+Importing numba, loading the cached machine code and the self-check cost about 0.35 s, once
+per process (compiling, the first time after an install or an edit of :mod:`._jit`, about
+3 s on a quiet 2-core machine; ``numba`` caches it in ``__pycache__`` beside the module). :func:`load` is called where a fast draw is
 built, in the parent process, so the forked workers of the process pool inherit the loaded
 kernel instead of loading it each.
 """
