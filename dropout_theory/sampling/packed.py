@@ -28,7 +28,9 @@ class PackedLinear:
 
     Each table entry is the sum of at most eight ``a_i`` and each row adds ``ceil(d / 8)``
     entries: the result errs from the exact :math:`\sum_i a_i m_i` by at most
-    :attr:`rounding` :math:`= \gamma_{d + 8} \sum_i |a_i|` (the terms that may cancel).
+    :attr:`rounding` :math:`= \gamma_{d + 8} \sum_i |a_i|` (the terms that may cancel). A row's
+    entries are added by ``ndarray.sum`` (NumPy's pairwise order), which the compiled kernel
+    reproduces.
 
     >>> unit = PackedLinear(np.array([1.0, 2.0, 4.0]))
     >>> unit(np.array([[True, False, True], [False, True, False]])).tolist()
