@@ -4,15 +4,28 @@ side by side in one process (the record of the project's speed; no test times an
 Workload: :math:`\mathrm{Var}[\sum_i w_i x_i m_i / q]` over inverted-dropout masks, ``d``
 positions, timed per mask element end to end (masks, the unit, the batch statistics):
 
-- ``fast``: the exact byte sampler and the packed-table unit
-  (:func:`~dropout_theory.sampling.dropout_sum_draw`) in the 32 seeded batches of
-  :func:`~dropout_theory.sampling.batch_statistics`, in process and on a pool of ``workers``;
+- ``jit``: the exact byte sampler and the packed-table unit fused in the compiled kernel
+  (:mod:`~dropout_theory.sampling._jit`, optional extra ``fast``: numba), in the 32 seeded
+  batches of :func:`~dropout_theory.sampling.batch_statistics`, in process (``jit-1``) and on a
+  pool of ``workers`` (``jit-N``); only where the kernel loads;
+- ``fast``: the same draws by the NumPy path (:func:`~dropout_theory.sampling.dropout_sum_draw`
+  with the kernel switched off), in process and on the pool; its estimates are the kernel's,
+  bit for bit;
 - ``route``: the Monte Carlo route before the fast sampler: ``network.bernoulli_mask``
   (float64 uniforms against ``q``) and the core's ``Dropout.forward``, the matvec, and the
   same batch statistics, in process;
 - ``naive``: ``rng.random(shape) < q``, multiply, matvec;
-- ``bytes``: drawing one random byte per element alone (``Generator.bytes``);
+- ``raw``: the random bytes the sampler reads, one per element, alone: the bit generator's raw
+  64-bit words (``random_raw``, ``d / 8`` words per row), in process: the floor of a
+  single-process byte sampler;
+- ``bytes``: one byte per element from ``Generator.bytes`` alone (which assembles them from
+  32-bit draws; the sampler does not use it), in process;
 - ``torch``: ``torch.nn.functional.dropout`` and a matvec, when PyTorch is installed.
+
+The ratios are ``time / fastest``, ``fastest`` the quickest of the ``jit`` and ``fast``
+paths; the issue's is ``naive / fastest``. Each parallel run starts its pool (forks) inside
+the timed run; ``pool_start`` records what starting one that runs nothing costs (about 20 ms
+on the 2-core machine: 0.3 ns per element at 2^16 rows of 1024, 0.08 ns at the default 2^18).
 
 Enumeration: the exact mean of a ReLU unit over all ``2**k`` masks by subset doubling
 (:func:`~dropout_theory.sampling.unit_mean`) against the mask-matrix enumeration
@@ -23,6 +36,7 @@ pushing every mask row through the network core's layers (``2**old_k`` of them).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -32,7 +46,8 @@ from .network import Dropout, Linear, Sequential, StandardDropout, Tanh
 from .network import bernoulli_mask as float_mask
 from .sampling import (N_BATCHES, Node, batch_statistics, dropout_sum_draw, enumerate_masks,
                        exact_mean, generator, unit_mean)
-from .sampling.executor import default_workers, using
+from .sampling import _kernels
+from .sampling.executor import default_workers, run_tasks, using
 from .sampling.networks import subnetwork_mean
 
 __all__ = ["run", "render"]
@@ -59,9 +74,10 @@ def _paths(d: int, q: float, rows: int, workers: int, seed: int) -> dict:
     draw = dropout_sum_draw(w, x, q)
     nodes = [Node("mean", 0), Node("var", 0)]
 
-    def fast(n_workers):
+    def sampler(n_workers, compiled):
         def run():
-            with using(workers=n_workers):
+            with using(workers=n_workers), \
+                    (contextlib.nullcontext() if compiled else _kernels.disabled()):
                 stats = batch_statistics(draw, nodes, n_samples=rows, root=seed,
                                          name="bench.fast")
             return float(stats.values[:, 1].mean())
@@ -86,14 +102,22 @@ def _paths(d: int, q: float, rows: int, workers: int, seed: int) -> dict:
         return float(_rows_loop(rows, lambda rng, r: ((rng.random((r, d)) < q) * coef)
                                 @ np.ones(d)).var(ddof=1))
 
-    def raw_bytes():
+    def raw_words():
+        bits = generator(0, "bench.raw").bit_generator
+        for s in range(0, rows, _CHUNK_ROWS):
+            bits.random_raw((min(_CHUNK_ROWS, rows - s) * d + 7) // 8)
+        return math.nan
+
+    def generator_bytes():
         rng = generator(0, "bench.bytes")
         for s in range(0, rows, _CHUNK_ROWS):
             rng.bytes(min(_CHUNK_ROWS, rows - s) * d)
         return math.nan
 
-    paths = {"bytes": raw_bytes, "naive": naive, "route": route, "fast-1": fast(1),
-             f"fast-{workers}": fast(workers)}
+    paths = {"bytes": generator_bytes, "raw": raw_words, "naive": naive, "route": route,
+             "fast-1": sampler(1, False), f"fast-{workers}": sampler(workers, False)}
+    if _kernels.load() is not None:
+        paths.update({"jit-1": sampler(1, True), f"jit-{workers}": sampler(workers, True)})
     try:
         import torch
         tw, tx = torch.from_numpy(w), torch.from_numpy(x)
@@ -110,7 +134,15 @@ def _paths(d: int, q: float, rows: int, workers: int, seed: int) -> dict:
     return paths, n, float(np.sum((w * x) ** 2) * (1 - q) / q)
 
 
-def run(*, d: int = 1024, rows: int = 1 << 16, repeats: int = 5, q: float = 0.7,
+def _pool_start(workers: int) -> float:
+    """Seconds to start a pool of ``workers`` and run 32 empty tasks on it."""
+    start = time.perf_counter()
+    with using(workers=workers):
+        run_tasks(int, N_BATCHES)
+    return time.perf_counter() - start
+
+
+def run(*, d: int = 1024, rows: int = 1 << 18, repeats: int = 5, q: float = 0.7,
         workers: int | None = None, seed: int = 0, enumerate_bits: int = 24,
         old_bits: int = 20, progress=None) -> dict:
     """Medians over ``repeats`` interleaved runs of every path; returns the JSON record."""
@@ -119,6 +151,7 @@ def run(*, d: int = 1024, rows: int = 1 << 16, repeats: int = 5, q: float = 0.7,
         raise ValueError(f"rows must be a multiple of {N_BATCHES}, at least {2 * N_BATCHES}")
     paths, n, truth = _paths(d, q, rows, workers, seed)
     times = {name: [] for name in paths}
+    pool = []
     estimates = {}
     for r in range(repeats):
         for name, path in paths.items():
@@ -127,14 +160,18 @@ def run(*, d: int = 1024, rows: int = 1 << 16, repeats: int = 5, q: float = 0.7,
             start = time.perf_counter()
             estimates[name] = path()
             times[name].append((time.perf_counter() - start) / n * 1e9)
+        pool.append(_pool_start(workers))
     medians = {name: float(np.median(t)) for name, t in times.items()}
-    fastest = f"fast-{workers}"
-    ratios = {f"{name}/{fastest}": medians[name] / medians[fastest]
-              for name in medians if name != fastest}
+    samplers = [name for name in medians if name.startswith(("jit-", "fast-"))]
+    fastest = min(samplers, key=medians.get)
+    ratios = {f"{name}/{fastest}": medians[name] / medians[fastest] for name in medians}
     record = {
         "workload": f"Var[sum_i w_i x_i m_i / q], d = {d}, q = {q}, {rows} mask rows per run",
         "mask_elements": n, "repeats": repeats, "workers": workers,
-        "ns_per_element": medians, "runs": times, "ratios": ratios,
+        "ns_per_element": medians, "runs": times, "fastest": fastest, "ratios": ratios,
+        "naive_over_fastest": medians["naive"] / medians[fastest],
+        "pool_start_seconds": float(np.median(pool)),
+        "jit": _kernels.status(),
         "estimates": {k: v for k, v in estimates.items() if math.isfinite(v)},
         "true_variance": truth,
     }
@@ -218,13 +255,18 @@ def _network_rows(weights, biases, x, p):
 
 
 def render(record: dict) -> str:
-    fastest = f"fast-{record['workers']}"
+    fastest = record["fastest"]
     lines = [record["workload"], f"{record['mask_elements']:.3g} mask elements per run, median "
              f"of {record['repeats']} runs, {record['workers']} workers", "",
              f"{'path':12s} {'ns/element':>11s} {'time / ' + fastest:>17s}"]
     for name, ns in record["ns_per_element"].items():
-        ratio = 1.0 if name == fastest else record["ratios"][f"{name}/{fastest}"]
-        lines.append(f"{name:12s} {ns:11.3f} {ratio:17.2f}")
+        lines.append(f"{name:12s} {ns:11.3f} {record['ratios'][f'{name}/{fastest}']:17.2f}")
+    lines.append(f"naive / fastest ({fastest}): {record['naive_over_fastest']:.2f}x; starting "
+                 f"a pool of {record['workers']}: {record['pool_start_seconds'] * 1e3:.0f} ms "
+                 f"(inside each parallel run)")
+    jit = record["jit"]
+    lines.append(f"compiled kernel: {jit['state']}" + (
+        f" (loaded in {jit['load_seconds']:.2f} s)" if jit.get("load_seconds") else ""))
     estimates = ", ".join(f"{k} {v:.5g}" for k, v in record["estimates"].items())
     lines.append(f"variance estimates {estimates} (true {record['true_variance']:.5g})")
     if "enumeration" in record:

@@ -65,8 +65,8 @@ def _add_bench(sub) -> None:
                                          "to their baselines (progress on stderr)")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument("--d", type=int, default=1024, help="unit width (default 1024)")
-    bench.add_argument("--rows", type=int, default=1 << 16,
-                       help="mask rows per timed run, a multiple of 32 (default 65536)")
+    bench.add_argument("--rows", type=int, default=1 << 18,
+                       help="mask rows per timed run, a multiple of 32 (default 262144)")
     bench.add_argument("--repeats", type=int, default=5,
                        help="runs per path; medians are reported (default 5)")
     bench.add_argument("--workers", type=int, default=None,

@@ -1,11 +1,12 @@
 r"""Fast paths for one linear (or ReLU) unit under dropout: its pre-activation
 :math:`z(m) = b + \sum_i a_i m_i` over sampled masks, and over all ``2**k`` masks exactly.
 
-Sampled: :class:`PackedLinear` packs a boolean mask row into bytes and sums one 256-entry table
-per group of eight positions (``d / 8`` table look-ups per row instead of ``d`` multiply-adds
-on a float mask); :func:`dropout_sum_draw` draws the masks with the exact byte sampler
-(:func:`~dropout_theory.sampling.bernoulli.bernoulli`) and feeds
-:func:`~dropout_theory.sampling.montecarlo.batch_statistics`.
+Sampled: :class:`~dropout_theory.sampling.packed.PackedLinear` packs a boolean mask row into
+bytes and sums one 256-entry table per group of eight positions (``d / 8`` table look-ups per
+row instead of ``d`` multiply-adds on a float mask); :func:`dropout_sum_draw` draws the masks
+with the exact byte sampler (:func:`~dropout_theory.sampling.bernoulli.bernoulli`) and feeds
+:func:`~dropout_theory.sampling.montecarlo.batch_statistics`, through the compiled kernel of
+:mod:`._jit` where it loads (:mod:`._kernels`; the same bits either way).
 
 Exact: :func:`unit_mean` enumerates the masks by subset doubling: the pre-activations and
 probabilities of the low ``L`` positions' ``2**L`` masks are built by doubling (``z`` and
@@ -19,57 +20,13 @@ import math
 import numpy as np
 
 from .._validation import check_p
-from .bernoulli import bernoulli
+from . import _kernels
+from .bernoulli import keep_digits
 from .exact import MAX_MASK_BITS, probability_error
+from .packed import ROWS_PER_DRAW, PackedLinear, doubled, numpy_sums
 from .tolerance import gamma
 
 __all__ = ["PackedLinear", "dropout_sum_draw", "unit_mean", "ROWS_PER_DRAW"]
-
-#: mask rows drawn per sampler call (keeps a call's arrays in cache; fixed, so that a draw of
-#: ``n`` rows is the same whatever chunk size its caller uses, for multiples of it)
-ROWS_PER_DRAW = 128
-
-
-def _doubled(values, first, combine) -> np.ndarray:
-    """``[first]`` doubled once per value: index bit ``j`` set means ``values[j]`` applied
-    (``combine(old, value_j)``), applied in increasing ``j``."""
-    out = np.array([first], dtype=np.float64)
-    for value in values:
-        out = np.concatenate([out, combine(out, value)])
-    return out
-
-
-class PackedLinear:
-    r"""``masks @ a`` for boolean masks of shape (n, d), by byte tables.
-
-    Each table entry is the sum of at most eight ``a_i`` and each row adds ``ceil(d / 8)``
-    entries: the result errs from the exact :math:`\sum_i a_i m_i` by at most
-    :attr:`rounding` :math:`= \gamma_{d + 8} \sum_i |a_i|` (the terms that may cancel).
-
-    >>> unit = PackedLinear(np.array([1.0, 2.0, 4.0]))
-    >>> unit(np.array([[True, False, True], [False, True, False]])).tolist()
-    [5.0, 2.0]
-    """
-
-    def __init__(self, a):
-        a = np.asarray(a, dtype=np.float64).ravel()
-        if not np.all(np.isfinite(a)):
-            raise ValueError("the unit's weights must be finite")
-        self.d = a.size
-        groups = np.zeros(-(-a.size // 8) * 8)
-        groups[:a.size] = a
-        groups = groups.reshape(-1, 8)
-        self.tables = np.stack([_doubled(g, 0.0, lambda t, v: t + v) for g in groups])
-        self._flat = self.tables.ravel()
-        self._offsets = (np.arange(len(groups)) * 256).astype(np.intp)
-        self.rounding = gamma(a.size + 8) * float(np.abs(a).sum())
-
-    def __call__(self, masks: np.ndarray) -> np.ndarray:
-        masks = np.asarray(masks, dtype=bool)
-        if masks.ndim != 2 or masks.shape[1] != self.d:
-            raise ValueError(f"masks must have shape (n, {self.d}), got {masks.shape}")
-        packed = np.packbits(masks, axis=1, bitorder="little")
-        return np.take(self._flat, self._offsets + packed).sum(axis=1)
 
 
 def dropout_sum_draw(weights, x, q: float):
@@ -90,13 +47,14 @@ def dropout_sum_draw(weights, x, q: float):
     if not 0.0 < q <= 1.0:
         raise ValueError(f"q must be in (0, 1], got {q!r}")
     unit = PackedLinear(np.asarray(weights, dtype=np.float64) * np.asarray(x) / q)
-    d = unit.d
+    digits = keep_digits(q) if q < 1.0 else ()
+    jit = q < 1.0 and _kernels.load() is not None  # loaded here: forked workers inherit it
 
     def draw(rng, n):
-        out = np.empty(n)
-        for start in range(0, n, ROWS_PER_DRAW):
-            rows = min(ROWS_PER_DRAW, n - start)
-            out[start:start + rows] = unit(bernoulli((rows, d), q, rng))
+        if jit and _kernels.usable(rng):
+            out = _kernels.jit_dropout_sums(rng, n, unit.d, digits, unit._flat, ROWS_PER_DRAW)
+        else:
+            out = numpy_sums(unit, q, rng, n, ROWS_PER_DRAW)
         return out[:, None], np.full((n, 1), unit.rounding)
 
     return draw
@@ -126,10 +84,10 @@ def unit_mean(a, bias: float, p: float, *, relu: bool = True, low_bits: int = 16
         raise ValueError("the unit's weights and bias must be finite")
     q = 1.0 - p
     low = min(k, low_bits)
-    z_low = _doubled(a[:low], bias, lambda z, v: z + v)
+    z_low = doubled(a[:low], bias, lambda z, v: z + v)
     p_low = _probabilities(low, p)
     high = a[low:]
-    z_high = _doubled(high, 0.0, lambda z, v: z + v)
+    z_high = doubled(high, 0.0, lambda z, v: z + v)
     p_high = _probabilities(k - low, p)
     total = magnitude = 0.0
     for zh, ph in zip(z_high, p_high):

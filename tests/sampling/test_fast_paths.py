@@ -11,8 +11,9 @@ import pytest
 
 from dropout_theory.cli import main
 from dropout_theory.network import Dropout
-from dropout_theory.sampling import (Node, PackedLinear, batch_statistics, dropout_sum_draw,
-                                     exact_mean, float_tolerance, generator, unit_mean, z_crit)
+from dropout_theory.sampling import (Node, PackedLinear, _kernels, batch_statistics,
+                                     dropout_sum_draw, exact_mean, float_tolerance, generator,
+                                     unit_mean, z_crit)
 from dropout_theory.sampling.executor import using
 
 
@@ -140,11 +141,17 @@ def test_bench_record_at_a_tiny_size(capsys):
     assert main(["bench", "--json", "--rows", "64", "--d", "64", "--repeats", "2",
                  "--workers", "2", "--enumerate", "10", "--old-enumerate", "8"]) == 0
     record = json.loads(capsys.readouterr().out)
-    names = {"bytes", "naive", "route", "fast-1", "fast-2"}
-    assert names <= set(record["ns_per_element"])
+    names = {"bytes", "raw", "naive", "route", "fast-1", "fast-2"}
+    if _kernels.load() is not None:  # the optional extra 'fast' (numba)
+        names |= {"jit-1", "jit-2"}
+    assert names == set(record["ns_per_element"]) - {"torch"}
     assert all(math.isfinite(v) and v > 0 for v in record["ns_per_element"].values())
     assert all(math.isfinite(v) and v > 0 for v in record["ratios"].values())
-    assert record["estimates"]["fast-1"] == record["estimates"]["fast-2"]
+    assert record["fastest"] in names - {"bytes", "raw", "naive", "route"}
+    assert record["naive_over_fastest"] == record["ratios"][f"naive/{record['fastest']}"]
+    # the NumPy path and the kernel, in process and on the pool: one estimate
+    assert len({record["estimates"][name] for name in names
+                if name.startswith(("fast-", "jit-"))}) == 1
     enumeration = record["enumeration"]
     assert {"doubling 2^10", "mask matrix 2^8", "network layered 2^10",
             "network mask rows 2^8"} <= set(enumeration)
