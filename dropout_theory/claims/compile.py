@@ -265,8 +265,11 @@ def _closed_form(claim: Claim):
                          f"the engine can derive (left: {excerpt(str(form), 160)}); state the "
                          f"rhs to check")
     if form.has(sp.Sum):
-        with time_limit():
-            form = shortest(form)
+        try:
+            with time_limit():
+                form = shortest(form)
+        except NoClosedForm:  # out of time: the form as derived (equal, only longer)
+            pass
     return form
 
 
