@@ -367,14 +367,15 @@ def test_out_of_memory_is_a_clean_error(tmp_path):
 def test_many_slow_claims_share_one_symbolic_time_limit(tmp_path):
     """Six claims whose expansion is slow, --time-limit 0.1: together at most 0.4 s of
     symbolic CPU time, after which the rest say inconclusive at once; all still get verdicts.
-    One such expansion takes about 0.3 s of CPU here. Each claim has its own variable names:
-    with the same names SymPy's cache carried one claim's interrupted work into the next,
-    which then sometimes finished (a correct refutation, but not what this test is about)."""
+    One such expansion (three sums cubed) takes more than 3 s of CPU here. (With two sums it
+    took about 0.3 s, and once SymPy's caches were warm from the first claims a later one
+    sometimes finished inside 0.1 s: a correct refutation, but not what this test is about.)"""
     def cube(k):
-        return (f"Var((Sum(m{k}[i]*x[i], (i, 1, d)) + Sum(g{k}[i]*x[i], (i, 1, d)) + z{k})**3)",
+        return (f"Var((Sum(m{k}[i]*x[i], (i, 1, d)) + Sum(g{k}[i]*x[i], (i, 1, d))"
+                f" + Sum(u{k}[i]*x[i], (i, 1, d)) + z{k})**3)",
                 {"d": "dimension", "x": "real[d]"},
                 {f"m{k}": "Bernoulli(1/2)[d]", f"g{k}": "Normal(0, 1)[d]",
-                 f"z{k}": "Normal(0, 1)"})
+                 f"u{k}": "Uniform(0, 1)[d]", f"z{k}": "Normal(0, 1)"})
     path = tmp_path / "claims.toml"
     path.write_text("".join(_claim(f"vc{k}", cube(k)[0], "0", *cube(k)[1:]) for k in range(6)))
     start = time.monotonic()
