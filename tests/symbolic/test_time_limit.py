@@ -84,6 +84,22 @@ def test_a_total_is_shared_and_then_used_up():
         pass
 
 
+def test_a_swallowed_timeout_is_raised_again():
+    """SymbolicTimeout is a ValueError; code under the limit that catches ValueError swallows
+    one. The timer keeps firing past the limit, so the next timeout leaves the body anyway
+    (a single shot let a claim file's expansion run on without any limit)."""
+    swallowed = []
+    with pytest.raises(SymbolicTimeout):
+        with time_limit(0.05):
+            try:
+                _busy(5)
+            except ValueError:  # as an except clause inside SymPy or the engine would
+                swallowed.append(1)
+            _busy(5)
+    assert swallowed == [1]
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
 def test_set_time_limit_refuses_nonsense():
     for bad in (0, -1, float("nan"), 1e9, "5"):
         with pytest.raises(ValueError):
