@@ -44,7 +44,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..symbolic import ExpansionError, shortest
-from ..symbolic.budget import time_limit
+from ..symbolic.budget import MAX_TERMS, symbolic_size, time_limit
 from ..symbolic.distributions import RandomSpace
 from ..symbolic.expectation import NoClosedForm
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, Given, P, Var
@@ -131,7 +131,13 @@ def _polynomial(expr, atoms, where: str):
 
 
 def _mean(expr, replicas: _Replicas, where: str):
-    """``E(expr)`` with every conditional mean in ``expr`` evaluated on its own copy."""
+    """``E(expr)`` with every conditional mean in ``expr`` evaluated on its own copy. The
+    expansion is estimated first (:func:`~dropout_theory.symbolic.budget.symbolic_size`), so
+    a power of a long sum beside a conditional mean is refused, not expanded for minutes."""
+    terms = symbolic_size(expr)[1]
+    if terms > MAX_TERMS:
+        raise ClaimError(f"{where}: rewriting its conditional means expands it into about "
+                         f"{terms} terms; at most {MAX_TERMS}")
     expr = sp.expand(expr)  # the conditional means' own arguments expanded too, first
     atoms = sorted(expr.atoms(Given), key=sp.default_sort_key)
     if not atoms:

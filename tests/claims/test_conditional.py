@@ -153,6 +153,10 @@ REFUSED = {
                     "neither an event nor"),
     "too-many-copies": (_claim("r10", f"E(E(x | m)**{MAX_REPLICAS + 1})", "1"),
                         f"at most {MAX_REPLICAS}"),
+    "huge-expansion": (_claim("r11", "E((" + " + ".join(f"a{k}" for k in range(14))
+                              + ")**16*E(x | m))", "1",
+                              {**SCALAR, **{f"a{k}": "real" for k in range(14)}}),
+                       "terms; at most"),
 }
 
 
