@@ -44,7 +44,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..symbolic import ExpansionError, shortest
-from ..symbolic.budget import MAX_TERMS, symbolic_size, time_limit
+from ..symbolic.budget import MAX_TERMS, shortest_in_time, symbolic_size, time_limit
 from ..symbolic.distributions import RandomSpace
 from ..symbolic.expectation import NoClosedForm
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, Given, P, Var
@@ -238,7 +238,7 @@ def almost_surely(claim) -> None:
         claim.rhs = form
         claim.written = (claim.written[0], form)
     claim.surely = True
-    probe = None if form is None else shortest(form - claim.rhs)
+    probe = None if form is None else shortest_in_time(form - claim.rhs)
     difference, replicas = claim.lhs - claim.rhs, _Replicas(claim)
     if probe is None or probe == 0:
         claim.lhs = _mean(difference ** 2, replicas, "the statement")

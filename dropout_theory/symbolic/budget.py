@@ -43,9 +43,10 @@ import sympy as sp
 
 from .expectation import NoClosedForm
 from .operators import Cov, Var
+from .terms import shortest
 
 __all__ = ["MAX_NESTED_SUMS", "MAX_TERMS", "symbolic_size", "TIME_LIMIT", "SymbolicTimeout",
-           "time_limit", "set_time_limit", "total_time_limit"]
+           "time_limit", "set_time_limit", "total_time_limit", "shortest_in_time"]
 
 #: seconds of CPU the symbolic route may take per statement before it says ``inconclusive``
 TIME_LIMIT = 30.0
@@ -108,6 +109,16 @@ def time_limit(seconds: float | None = None):
         active[0] = False
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
+
+
+def shortest_in_time(expr):
+    """:func:`~.terms.shortest` of ``expr`` under the time limit; ``expr`` itself (equal, only
+    perhaps longer) when the limit runs out first."""
+    try:
+        with time_limit():
+            return shortest(expr)
+    except NoClosedForm:
+        return expr
 
 
 @contextmanager
