@@ -43,10 +43,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..symbolic import ExpansionError, shortest
-from ..symbolic.budget import MAX_TERMS, shortest_in_time, symbolic_size, time_limit
+from ..symbolic import shortest
+from ..symbolic.budget import GAVE_UP, MAX_TERMS, shortest_in_time, symbolic_size, time_limit
 from ..symbolic.distributions import RandomSpace
-from ..symbolic.expectation import NoClosedForm
 from ..symbolic.operators import OPERATOR_TYPES, Cov, E, Given, P, Var
 from ..symbolic.statements import derive_statement
 from .limits import escape, excerpt
@@ -201,8 +200,7 @@ def _derived(claim, expr):
     try:
         with time_limit():
             form = conditional_form(claim, expr)
-    except (NoClosedForm, ExpansionError, TypeError, ValueError, NotImplementedError,
-            RecursionError, AttributeError, sp.PolynomialError) as exc:
+    except GAVE_UP as exc:
         return None, excerpt(str(exc), 160)
     return form, "the engine left an operator in it"
 

@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..identity import ExpressionModel
 from ..symbolic import ExpansionError, NoClosedForm, prove_equal
-from ..symbolic.budget import time_limit
+from ..symbolic.budget import GAVE_UP, time_limit
 from ..symbolic.statements import derive_statement
 from .moments import claim_ball
 from .registry import route
@@ -46,8 +46,7 @@ def _prove(identity, claim) -> RouteResult:
                 and sp.simplify(proof.residual) == 0
     except (NoClosedForm, ExpansionError) as exc:
         return RouteResult("symbolic", "inconclusive", note=str(exc))
-    except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError,
-            sp.PolynomialError) as exc:  # SymPy giving up on an odd combination is no verdict
+    except GAVE_UP as exc:  # SymPy giving up on an odd combination is no verdict
         return RouteResult("symbolic", "inconclusive",
                            note=f"the engine stopped ({type(exc).__name__}: {exc})")
     status = {"refuted": "unconfirmed"}.get(proof.status, proof.status)

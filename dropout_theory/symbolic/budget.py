@@ -46,8 +46,13 @@ from .operators import Cov, Var
 from .terms import shortest
 
 __all__ = ["MAX_NESTED_SUMS", "MAX_TERMS", "symbolic_size", "TIME_LIMIT", "SymbolicTimeout",
-           "time_limit", "set_time_limit", "total_time_limit", "shortest_in_time"]
+           "time_limit", "set_time_limit", "total_time_limit", "shortest_in_time", "GAVE_UP"]
 
+#: what SymPy and the engine raise when they give up on a derivation: no closed form, never a
+#: verdict (a :class:`SymbolicTimeout`, a ``NoClosedForm`` and an expansion refused are
+#: ``ValueError`` s too)
+GAVE_UP = (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError,
+           sp.PolynomialError)
 #: seconds of CPU the symbolic route may take per statement before it says ``inconclusive``
 TIME_LIMIT = 30.0
 #: seconds of CPU between the timeouts raised again once the limit is past (one may be
